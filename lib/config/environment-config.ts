@@ -1,0 +1,164 @@
+/**
+ * Typed configuration of every environment the platform is deployed to, and the one place CDK context is read.
+ * A bad value fails the synth with a message naming the key and the value, never a silent default.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The only region the platform runs in (customer requirement: us-east-1, multi-AZ within it). */
+export const PLATFORM_REGION = 'us-east-1';
+
+/** Project tag value and the prefix of every SSM parameter path. */
+export const PROJECT_NAME = 'trading-platform';
+
+export type EnvironmentKind = 'sandbox' | 'staging' | 'prod';
+
+/** Aurora Serverless v2 capacity and retention. */
+export interface DatabaseConfig {
+  /** Lowest Aurora capacity units the writer and reader scale down to. */
+  readonly minCapacityAcu: number;
+  /** Highest Aurora capacity units; bounds cost and the connection count. */
+  readonly maxCapacityAcu: number;
+  /** Automated backup retention; the customer asks for 7 days. */
+  readonly backupRetention: Duration;
+  /** Statements slower than this are written to the PostgreSQL log. */
+  readonly slowStatementThreshold: Duration;
+}
+
+/** Order-flow tuning that differs between environments. */
+export interface OrdersConfig {
+  /** Receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** Upper bound of concurrent order processors, so Aurora connections are never exhausted. */
+  readonly processorMaxConcurrency: number;
+  /** Initial value of the max-notional risk limit (a decimal string, in USD); tunable at runtime in SSM. */
+  readonly maxOrderNotional: string;
+}
+
+/** API Gateway stage throttling. */
+export interface ApiConfig {
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  /** Per-IP requests allowed by the WAF rate rule in each 5-minute window. */
+  readonly wafRateLimitPer5Minutes: number;
+}
+
+/** Optional public DNS: when present the API gets a custom domain and an alias record. */
+export interface HostedZoneConfig {
+  readonly hostedZoneId: string;
+  readonly zoneName: string;
+  /** Record name below the zone, e.g. `api` for `api.example.com`. */
+  readonly apiRecordName: string;
+}
+
+/** Everything one deployment of the TradingPlatformStage needs to know. */
+export interface EnvironmentConfig {
+  readonly kind: EnvironmentKind;
+  /** 12-digit AWS account id. */
+  readonly account: string;
+  readonly region: typeof PLATFORM_REGION;
+  /**
+   * Availability zones the VPC and Aurora spread over. Fixed in config so synth never asks an account.
+   * Three, so that the loss of one AZ still leaves a writer and a reader in different AZs.
+   */
+  readonly availabilityZones: readonly string[];
+  /** Lowercase suffix in every resource name, e.g. `stg`, `prod`, `dev`, `jdoe`. */
+  readonly environmentSuffix: string;
+  readonly database: DatabaseConfig;
+  readonly orders: OrdersConfig;
+  readonly api: ApiConfig;
+  /** Retention of every log group of the stage. */
+  readonly logRetention: RetentionDays;
+  /** Address subscribed to the alert topic; none means alerts reach only the topic's other subscribers. */
+  readonly alarmEmail?: string;
+  readonly hostedZone?: HostedZoneConfig;
+}
+
+/** Where the delivery pipeline lives and what it pulls. */
+export interface PipelineConfig {
+  readonly account: string;
+  readonly region: typeof PLATFORM_REGION;
+  /** ARN of the AWS CodeConnections connection to the Git host (created once by hand, see docs/deployment.md). */
+  readonly connectionArn: string;
+  /** `owner/repository` on the Git host. */
+  readonly repository: string;
+  readonly branch: string;
+  /** Receives pipeline failures and approvals waiting. */
+  readonly notificationEmail?: string;
+}
+
+/** The full configuration of the app: the pipeline, its two stages, and a sandbox copy. */
+export interface AppConfig {
+  readonly pipeline: PipelineConfig;
+  readonly staging: EnvironmentConfig;
+  readonly prod: EnvironmentConfig;
+  readonly sandbox: EnvironmentConfig;
+}
+
+/** Thrown when configuration or context is invalid; the message names the key and the value. */
+export class ConfigError extends Error {
+  constructor(key: string, value: unknown, expectation: string) {
+    super(`Invalid configuration ${key}=${JSON.stringify(value)}: ${expectation}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SUFFIX_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const AZ_PATTERN = /^us-east-1[a-f]$/;
+const DECIMAL_PATTERN = /^(0|[1-9]\d{0,15})(\.\d{1,2})?$/;
+const CONNECTION_ARN_PATTERN = /^arn:aws:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
+
+/** Validates an environment suffix: 2–12 lowercase letters and digits, starting with a letter. */
+export function validateEnvironmentSuffix(suffix: unknown, key = 'environmentSuffix'): string {
+  if (typeof suffix !== 'string' || !SUFFIX_PATTERN.test(suffix)) {
+    throw new ConfigError(key, suffix, 'expected 2-12 lowercase letters or digits starting with a letter (e.g. "dev", "jdoe")');
+  }
+  return suffix;
+}
+
+function check(condition: boolean, key: string, value: unknown, expectation: string): void {
+  if (!condition) throw new ConfigError(key, value, expectation);
+}
+
+/** Checks every field of an environment config and returns it unchanged; throws ConfigError on the first bad value. */
+export function validateEnvironmentConfig(config: EnvironmentConfig): EnvironmentConfig {
+  const at = (field: string): string => `${config.kind}.${field}`;
+  validateEnvironmentSuffix(config.environmentSuffix, at('environmentSuffix'));
+  check(ACCOUNT_PATTERN.test(config.account), at('account'), config.account, 'expected a 12-digit AWS account id');
+  check(config.region === PLATFORM_REGION, at('region'), config.region, `expected ${PLATFORM_REGION}`);
+  check(config.availabilityZones.length >= 3, at('availabilityZones'), config.availabilityZones, 'expected at least 3 availability zones');
+  check(new Set(config.availabilityZones).size === config.availabilityZones.length, at('availabilityZones'), config.availabilityZones, 'expected distinct availability zones');
+  for (const az of config.availabilityZones) check(AZ_PATTERN.test(az), at('availabilityZones'), az, 'expected a us-east-1 zone name such as us-east-1a');
+  const db = config.database;
+  check(Number.isFinite(db.minCapacityAcu) && db.minCapacityAcu >= 0.5 && (db.minCapacityAcu * 2) % 1 === 0, at('database.minCapacityAcu'), db.minCapacityAcu, 'expected a multiple of 0.5, at least 0.5 (a paused writer would fail the health check)');
+  check(Number.isFinite(db.maxCapacityAcu) && db.maxCapacityAcu <= 256 && (db.maxCapacityAcu * 2) % 1 === 0 && db.maxCapacityAcu >= db.minCapacityAcu, at('database.maxCapacityAcu'), db.maxCapacityAcu, 'expected a multiple of 0.5 between minCapacityAcu and 256');
+  check(db.backupRetention.toDays() >= 7 && db.backupRetention.toDays() <= 35, at('database.backupRetention'), db.backupRetention.toDays(), 'expected 7-35 days (customer requirement: at least 7)');
+  const orders = config.orders;
+  check(Number.isInteger(orders.maxReceiveCount) && orders.maxReceiveCount >= 1 && orders.maxReceiveCount <= 1000, at('orders.maxReceiveCount'), orders.maxReceiveCount, 'expected an integer 1-1000');
+  check(Number.isInteger(orders.processorMaxConcurrency) && orders.processorMaxConcurrency >= 2 && orders.processorMaxConcurrency <= 1000, at('orders.processorMaxConcurrency'), orders.processorMaxConcurrency, 'expected an integer 2-1000 (the SQS event source minimum is 2)');
+  check(DECIMAL_PATTERN.test(orders.maxOrderNotional), at('orders.maxOrderNotional'), orders.maxOrderNotional, 'expected a positive decimal string with at most 2 decimals');
+  const api = config.api;
+  check(Number.isInteger(api.throttleRateLimit) && api.throttleRateLimit > 0, at('api.throttleRateLimit'), api.throttleRateLimit, 'expected a positive integer');
+  check(Number.isInteger(api.throttleBurstLimit) && api.throttleBurstLimit > 0, at('api.throttleBurstLimit'), api.throttleBurstLimit, 'expected a positive integer');
+  check(Number.isInteger(api.wafRateLimitPer5Minutes) && api.wafRateLimitPer5Minutes >= 10, at('api.wafRateLimitPer5Minutes'), api.wafRateLimitPer5Minutes, 'expected an integer of at least 10 (the WAF minimum)');
+  if (config.alarmEmail !== undefined) check(EMAIL_PATTERN.test(config.alarmEmail), at('alarmEmail'), config.alarmEmail, 'expected an e-mail address');
+  if (config.hostedZone !== undefined) {
+    check(/^Z[A-Z0-9]{1,31}$/.test(config.hostedZone.hostedZoneId), at('hostedZone.hostedZoneId'), config.hostedZone.hostedZoneId, 'expected a Route 53 hosted zone id such as Z0123456789ABC');
+    check(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(config.hostedZone.zoneName), at('hostedZone.zoneName'), config.hostedZone.zoneName, 'expected a lowercase DNS name');
+    check(/^[a-z0-9-]{1,63}$/.test(config.hostedZone.apiRecordName), at('hostedZone.apiRecordName'), config.hostedZone.apiRecordName, 'expected one lowercase DNS label');
+  }
+  return config;
+}
+
+/** Checks the pipeline config; throws ConfigError on the first bad value. */
+export function validatePipelineConfig(config: PipelineConfig): PipelineConfig {
+  check(ACCOUNT_PATTERN.test(config.account), 'pipeline.account', config.account, 'expected a 12-digit AWS account id');
+  check(config.region === PLATFORM_REGION, 'pipeline.region', config.region, `expected ${PLATFORM_REGION}`);
+  check(CONNECTION_ARN_PATTERN.test(config.connectionArn), 'pipeline.connectionArn', config.connectionArn, 'expected a CodeConnections connection ARN');
+  check(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(config.repository), 'pipeline.repository', config.repository, 'expected owner/repository');
+  check(/^[A-Za-z0-9._/-]+$/.test(config.branch), 'pipeline.branch', config.branch, 'expected a branch name');
+  if (config.notificationEmail !== undefined) check(EMAIL_PATTERN.test(config.notificationEmail), 'pipeline.notificationEmail', config.notificationEmail, 'expected an e-mail address');
+  return config;
+}

@@ -1,0 +1,174 @@
+/**
+ * Aurora PostgreSQL Serverless v2 cluster: a writer and a reader in different AZs (the reader scales with the
+ * writer so it can take over at once), encrypted, TLS enforced, rotated credentials, fully destroyable.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { DatabaseConfig, ResourceNames } from '../config';
+
+/** Port of the cluster; not the PostgreSQL default, so scans for 5432 find nothing. */
+export const DATABASE_PORT = 5532;
+/** Name of the application database created with the cluster. */
+export const DATABASE_NAME = 'trading';
+
+export interface TradingDatabaseProps {
+  readonly names: ResourceNames;
+  readonly vpc: ec2.IVpc;
+  readonly encryptionKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly config: DatabaseConfig;
+  /** Two AZs from the stage config: the writer goes to the first, the reader to the second. */
+  readonly writerAz: string;
+  readonly readerAz: string;
+  /** Security group of the VPC's interface endpoints, so the rotation function can reach Secrets Manager. */
+  readonly endpointSecurityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * Default settings: PostgreSQL 17, rds.force_ssl=1, slow statements and DDL logged to an encrypted log group,
+ * Performance Insights encrypted with the stage key, secret rotated every 30 days, no deletion protection.
+ */
+export class TradingDatabase extends Construct {
+  public readonly cluster: rds.DatabaseCluster;
+  public readonly secret: secretsmanager.ISecret;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: TradingDatabaseProps) {
+    super(scope, id);
+    const clusterIdentifier = props.names.of('dbCluster', 'trading');
+    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: props.names.of('securityGroup', 'aurora'),
+      description: 'Aurora cluster: PostgreSQL from allowed platform functions only',
+      allowAllOutbound: false,
+    });
+
+    const parameterGroup = new rds.ParameterGroup(this, 'ParameterGroup', {
+      engine,
+      name: props.names.of('dbParameterGroup', 'trading'),
+      description: 'Trading platform cluster parameters: TLS only, slow statements and DDL logged',
+      parameters: {
+        'rds.force_ssl': '1',
+        log_min_duration_statement: String(props.config.slowStatementThreshold.toMilliseconds()),
+        log_statement: 'ddl',
+        log_lock_waits: '1',
+        // A session left open in a transaction holds locks the order processor waits on.
+        idle_in_transaction_session_timeout: '60000',
+        shared_preload_libraries: 'pg_stat_statements',
+      },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const subnetGroup = new rds.SubnetGroup(this, 'SubnetGroup', {
+      vpc: props.vpc,
+      subnetGroupName: props.names.of('dbSubnetGroup', 'trading'),
+      description: 'Isolated subnets of the trading platform VPC',
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Created before the cluster so that retention, encryption and DESTROY apply to the exported log stream.
+    this.logGroup = new logs.LogGroup(this, 'PostgresqlLogGroup', {
+      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+      engine,
+      clusterIdentifier,
+      defaultDatabaseName: DATABASE_NAME,
+      port: DATABASE_PORT,
+      credentials: rds.Credentials.fromGeneratedSecret('trading_admin', {
+        secretName: props.names.of('secret', 'aurora-admin'),
+        encryptionKey: props.encryptionKey,
+        excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
+      }),
+      writer: rds.ClusterInstance.serverlessV2('Writer', {
+        instanceIdentifier: props.names.of('dbInstance', 'trading-writer'),
+        availabilityZone: props.writerAz,
+        enablePerformanceInsights: true,
+        performanceInsightEncryptionKey: props.encryptionKey,
+        autoMinorVersionUpgrade: true,
+      }),
+      readers: [
+        rds.ClusterInstance.serverlessV2('Reader', {
+          instanceIdentifier: props.names.of('dbInstance', 'trading-reader'),
+          availabilityZone: props.readerAz,
+          // Promotion tier 0-1 and scaling with the writer: the reader can take the writer's load on failover.
+          scaleWithWriter: true,
+          enablePerformanceInsights: true,
+          performanceInsightEncryptionKey: props.encryptionKey,
+          autoMinorVersionUpgrade: true,
+        }),
+      ],
+      serverlessV2MinCapacity: props.config.minCapacityAcu,
+      serverlessV2MaxCapacity: props.config.maxCapacityAcu,
+      vpc: props.vpc,
+      subnetGroup,
+      securityGroups: [this.securityGroup],
+      parameterGroup,
+      storageEncrypted: true,
+      storageEncryptionKey: props.encryptionKey,
+      backup: { retention: props.config.backupRetention, preferredWindow: '03:00-04:00' },
+      preferredMaintenanceWindow: 'sun:05:00-sun:06:00',
+      cloudwatchLogsExports: ['postgresql'],
+      copyTagsToSnapshot: true,
+      deletionProtection: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+      iamAuthentication: false,
+    });
+    this.cluster.node.addDependency(this.logGroup);
+
+    const secret = this.cluster.secret;
+    if (!secret) throw new Error('Aurora cluster was created without a generated secret');
+    this.secret = secret;
+
+    // Single-user rotation: the rotation function runs in the isolated subnets and reaches Secrets Manager
+    // through its interface endpoint. Pools re-read the secret when a login fails, so rotation is seamless.
+    const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: props.names.of('securityGroup', 'aurora-rotation'),
+      description: 'Secret rotation function: PostgreSQL to Aurora and HTTPS to Secrets Manager only',
+      allowAllOutbound: false,
+    });
+    rotationSecurityGroup.connections.allowTo(props.endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to Secrets Manager endpoint');
+    this.allowConnectionsFrom(rotationSecurityGroup, 'secret rotation');
+    this.cluster.addRotationSingleUser({
+      automaticallyAfter: Duration.days(30),
+      securityGroup: rotationSecurityGroup,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    });
+
+    Validations.of(this.cluster).acknowledge(
+      {
+        id: 'AwsSolutions-RDS6',
+        reason: 'Password authentication with a KMS-encrypted Secrets Manager secret rotated every 30 days; IAM auth caps new connections per second, which a failover reconnect storm would hit.',
+      },
+      {
+        id: 'AwsSolutions-RDS10',
+        reason: 'The customer requires every resource to be destroyable without manual steps (no deletion protection); backups are retained 7 days.',
+      },
+    );
+  }
+
+  /** Lets a security group open PostgreSQL connections to the cluster (writer and reader endpoints). */
+  allowConnectionsFrom(peer: ec2.ISecurityGroup, purpose: string): void {
+    peer.connections.allowTo(this.securityGroup, ec2.Port.tcp(DATABASE_PORT), `PostgreSQL for ${purpose}`);
+  }
+
+  /** Lets a function read the database credentials (and decrypt them with the stage key). */
+  grantCredentialsRead(grantee: iam.IGrantable): void {
+    this.secret.grantRead(grantee);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The house Lambda function: Node.js 24 on arm64, bundled by local esbuild, traced, JSON logs into its own
+ * encrypted log group, one least-privilege role per function. Takes only what varies between functions.
+ */
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ResourceNames } from '../config';
+
+/** Root of the Lambda sources; each function lives in `lambda/<folder>/handler.ts`. */
+export const LAMBDA_SOURCE_ROOT = path.join(__dirname, '..', '..', 'lambda');
+
+/** Where an in-VPC function runs. */
+export interface FunctionNetworkProps {
+  readonly vpc: ec2.IVpc;
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+export interface PlatformFunctionProps {
+  readonly names: ResourceNames;
+  /** Kebab-case purpose, used in the function, role and log group names (e.g. `order-processor`). */
+  readonly purpose: string;
+  /** Folder under `lambda/` holding `handler.ts`. */
+  readonly sourceFolder: string;
+  readonly description: string;
+  readonly encryptionKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /** @default - not in a VPC (for functions that must reach public AWS endpoints or the internet) */
+  readonly network?: FunctionNetworkProps;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default - no extra variables */
+  readonly environment?: Record<string, string>;
+  /** @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Whether the function is invoked asynchronously (EventBridge, Scheduler, S3). Such functions must be given a
+   * dead-letter queue by the caller. @default false - invoked synchronously
+   */
+  readonly invokedAsynchronously?: boolean;
+  /** Files or folders copied next to the bundle, relative to the function's source folder. @default - none */
+  readonly extraFiles?: readonly string[];
+}
+
+/** Default settings: NODEJS_24_X, ARM_64, active tracing, JSON logs, minified bundle with source maps, AWS SDK v3 from the runtime. */
+export class PlatformFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    super(scope, id);
+    const functionName = props.names.of('lambda', props.purpose);
+    const sourceDir = path.join(LAMBDA_SOURCE_ROOT, props.sourceFolder);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: props.names.logGroup('lambda', props.purpose),
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // One role per function, with nothing attached but what this construct and the caller's grants add.
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.names.of('role', props.purpose),
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${functionName}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+      }),
+    );
+    if (props.network) {
+      // Lambda attaches Hyperplane ENIs with the execution role; EC2 does not scope these actions to resources.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ManageVpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
+
+    const extraFiles = props.extraFiles ?? [];
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName,
+      description: props.description,
+      entry: path.join(sourceDir, 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } : undefined,
+      securityGroups: props.network ? [props.network.securityGroup] : undefined,
+      environmentEncryption: props.encryptionKey,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.purpose,
+        POWERTOOLS_METRICS_NAMESPACE: 'TradingPlatform',
+        ENVIRONMENT_SUFFIX: props.names.environmentSuffix,
+        // Node 20+ runtimes load the Amazon RDS CA bundle only when asked; TLS to Aurora verifies against it.
+        ...(props.network ? { NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' } : {}),
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // The runtime ships AWS SDK v3; bundling it would triple each bundle for no gain.
+        externalModules: ['@aws-sdk/*', 'pg-native'],
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // Bundling is local (never Docker), so the host path of the source folder is valid here.
+          afterBundling: (_inputDir: string, outputDir: string): string[] =>
+            extraFiles.map((file) => `cp -R "${path.join(sourceDir, file)}" "${outputDir}/"`),
+        },
+      },
+    });
+
+    const logGroupLogicalId = Stack.of(this).getLogicalId(this.logGroup.node.defaultChild as logs.CfnLogGroup);
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions Lambda needs in a VPC do not support resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalId}.Arn>:log-stream:*]`,
+        reason: 'Lambda names its log streams at run time; the grant is limited to the streams of this function\'s own log group.',
+      },
+    );
+    if (!props.invokedAsynchronously) {
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Invoked synchronously only (API Gateway, SQS event source, or the custom-resource framework); failures return to the caller, which retries or dead-letters, so a Lambda DLQ would never receive anything.',
+      });
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The stage's customer-managed KMS key: encrypts Aurora, DynamoDB, S3, SQS, SNS, secrets and log groups.
+ * Default settings: yearly rotation, DESTROY on removal with the shortest (7-day) pending window.
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { ResourceNames } from '../config';
+
+export interface PlatformKeyProps {
+  readonly names: ResourceNames;
+}
+
+/** One customer-managed key per stage, usable by CloudWatch Logs for the stage's own log groups only. */
+export class PlatformKey extends Construct {
+  public readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: PlatformKeyProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.key = new kms.Key(this, 'Key', {
+      alias: `alias/${props.names.of('kmsAlias', 'platform')}`,
+      description: `Encrypts the trading platform data and logs of ${props.names.environmentSuffix}`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(7),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // CloudWatch Logs encrypts with the key itself; the encryption context limits it to this stage's log groups.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForStageLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': [
+              `${props.names.parameterPrefix}/*`,
+              `/aws/rds/cluster/*-${props.names.environmentSuffix}/*`,
+              `/aws/events/trading/${props.names.environmentSuffix}/*`,
+            ].map((logGroupPattern) =>
+              stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupPattern, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+            ),
+          },
+        },
+      }),
+    );
+  }
+}

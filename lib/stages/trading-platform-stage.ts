@@ -1,0 +1,27 @@
+/**
+ * One complete deployment of the trading platform (sandbox, staging or prod): the data stack now, the service
+ * stack with later capabilities. Deployed by the pipeline per environment, or directly as a sandbox.
+ */
+import { Stage, StageProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EnvironmentConfig } from '../config';
+import { DataStack } from './data-stack';
+
+export interface TradingPlatformStageProps extends StageProps {
+  readonly config: EnvironmentConfig;
+}
+
+export class TradingPlatformStage extends Stage {
+  public readonly config: EnvironmentConfig;
+  public readonly dataStack: DataStack;
+
+  constructor(scope: Construct, id: string, props: TradingPlatformStageProps) {
+    super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
+    this.config = props.config;
+    this.dataStack = new DataStack(this, 'Data', {
+      config: props.config,
+      stackName: `cfn-data-${props.config.region}-${props.config.environmentSuffix}`,
+      description: `Trading platform ${props.config.environmentSuffix}: network, encryption, Aurora, sessions, buckets, parameters`,
+    });
+  }
+}
