@@ -2,7 +2,7 @@
  * Aurora PostgreSQL Serverless v2 cluster: a writer and a reader in different AZs (the reader scales with the
  * writer so it can take over at once), encrypted, TLS enforced, rotated credentials, fully destroyable.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,6 +16,8 @@ import { DatabaseConfig, ResourceNames } from '../config';
 export const DATABASE_PORT = 5532;
 /** Name of the application database created with the cluster. */
 export const DATABASE_NAME = 'trading';
+/** Master user; its password lives only in the RDS-managed secret. */
+export const DATABASE_ADMIN_USER = 'trading_admin';
 
 export interface TradingDatabaseProps {
   readonly names: ResourceNames;
@@ -26,13 +28,11 @@ export interface TradingDatabaseProps {
   /** Two AZs from the stage config: the writer goes to the first, the reader to the second. */
   readonly writerAz: string;
   readonly readerAz: string;
-  /** Security group of the VPC's interface endpoints, so the rotation function can reach Secrets Manager. */
-  readonly endpointSecurityGroup: ec2.ISecurityGroup;
 }
 
 /**
  * Default settings: PostgreSQL 17, rds.force_ssl=1, slow statements and DDL logged to an encrypted log group,
- * Performance Insights encrypted with the stage key, secret rotated every 30 days, no deletion protection.
+ * Performance Insights encrypted with the stage key, RDS-managed secret rotated every 7 days, no deletion protection.
  */
 export class TradingDatabase extends Construct {
   public readonly cluster: rds.DatabaseCluster;
@@ -89,11 +89,10 @@ export class TradingDatabase extends Construct {
       clusterIdentifier,
       defaultDatabaseName: DATABASE_NAME,
       port: DATABASE_PORT,
-      credentials: rds.Credentials.fromGeneratedSecret('trading_admin', {
-        secretName: props.names.of('secret', 'aurora-admin'),
-        encryptionKey: props.encryptionKey,
-        excludeCharacters: ' %+~`#$&*()|[]{}:;<>?!\'/@"\\',
-      }),
+      // RDS owns the master secret and rotates it itself (every 7 days): no rotation Lambda to run, patch or
+      // leave log groups behind. The secret holds {username, password}; host and port come from the cluster.
+      manageMasterUserPassword: true,
+      credentials: rds.Credentials.fromUsername(DATABASE_ADMIN_USER, { encryptionKey: props.encryptionKey }),
       writer: rds.ClusterInstance.serverlessV2('Writer', {
         instanceIdentifier: props.names.of('dbInstance', 'trading-writer'),
         availabilityZone: props.writerAz,
@@ -134,26 +133,10 @@ export class TradingDatabase extends Construct {
     if (!secret) throw new Error('Aurora cluster was created without a generated secret');
     this.secret = secret;
 
-    // Single-user rotation: the rotation function runs in the isolated subnets and reaches Secrets Manager
-    // through its interface endpoint. Pools re-read the secret when a login fails, so rotation is seamless.
-    const rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
-      vpc: props.vpc,
-      securityGroupName: props.names.of('securityGroup', 'aurora-rotation'),
-      description: 'Secret rotation function: PostgreSQL to Aurora and HTTPS to Secrets Manager only',
-      allowAllOutbound: false,
-    });
-    rotationSecurityGroup.connections.allowTo(props.endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to Secrets Manager endpoint');
-    this.allowConnectionsFrom(rotationSecurityGroup, 'secret rotation');
-    this.cluster.addRotationSingleUser({
-      automaticallyAfter: Duration.days(30),
-      securityGroup: rotationSecurityGroup,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    });
-
     Validations.of(this.cluster).acknowledge(
       {
         id: 'AwsSolutions-RDS6',
-        reason: 'Password authentication with a KMS-encrypted Secrets Manager secret rotated every 30 days; IAM auth caps new connections per second, which a failover reconnect storm would hit.',
+        reason: 'Password authentication with an RDS-managed, KMS-encrypted Secrets Manager secret that RDS rotates every 7 days; IAM auth caps new connections per second, which a failover reconnect storm would hit.',
       },
       {
         id: 'AwsSolutions-RDS10',
@@ -165,6 +148,17 @@ export class TradingDatabase extends Construct {
   /** Lets a security group open PostgreSQL connections to the cluster (writer and reader endpoints). */
   allowConnectionsFrom(peer: ec2.ISecurityGroup, purpose: string): void {
     peer.connections.allowTo(this.securityGroup, ec2.Port.tcp(DATABASE_PORT), `PostgreSQL for ${purpose}`);
+  }
+
+  /** Environment variables a function needs to connect: endpoint, port, database and credentials secret. */
+  connectionEnvironment(endpoint: 'writer' | 'reader'): Record<string, string> {
+    const address = endpoint === 'writer' ? this.cluster.clusterEndpoint : this.cluster.clusterReadEndpoint;
+    return {
+      DB_HOST: address.hostname,
+      DB_PORT: String(DATABASE_PORT),
+      DB_NAME: DATABASE_NAME,
+      DB_SECRET_ARN: this.secret.secretArn,
+    };
   }
 
   /** Lets a function read the database credentials (and decrypt them with the stage key). */

@@ -65,7 +65,7 @@ export class SchemaMigrations extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 256,
       extraFiles: [MIGRATIONS_FOLDER],
-      environment: { DB_SECRET_ARN: props.database.secret.secretArn },
+      environment: props.database.connectionEnvironment('writer'),
     });
     props.database.grantCredentialsRead(this.migrator.function);
 

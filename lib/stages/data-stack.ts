@@ -4,6 +4,7 @@
  */
 import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { Network } from '../constructs/network';
 import { PlatformBuckets } from '../constructs/platform-buckets';
 import { PlatformKey } from '../constructs/platform-key';
@@ -44,7 +45,6 @@ export class DataStack extends PlatformStack {
       config: config.database,
       writerAz,
       readerAz,
-      endpointSecurityGroup: this.network.endpointSecurityGroup,
     });
     this.migrations = new SchemaMigrations(this, 'SchemaMigrations', {
       names,
@@ -61,5 +61,7 @@ export class DataStack extends PlatformStack {
     new CfnOutput(this, 'DatabaseReaderEndpoint', { value: this.database.cluster.clusterReadEndpoint.hostname });
     new CfnOutput(this, 'SessionTableName', { value: this.sessions.table.tableName });
     new CfnOutput(this, 'SchemaVersion', { value: this.migrations.resource.getAttString('LatestVersion') });
+
+    adoptCdkProviders(this, config, names, encryptionKey);
   }
 }
