@@ -8,7 +8,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   globalSetup: '<rootDir>/test/support/services/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/services/global-teardown.ts',

@@ -3,7 +3,7 @@
  * encrypted log group, one least-privilege role per function. Takes only what varies between functions.
  */
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -78,7 +78,8 @@ export class PlatformFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'WriteOwnLogGroup',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+        // The log group ARN attribute ends in `:*`, which covers the streams Lambda creates at run time.
+        resources: [this.logGroup.logGroupArn],
       }),
     );
     if (props.network) {
@@ -148,17 +149,10 @@ export class PlatformFunction extends Construct {
       },
     });
 
-    const logGroupLogicalId = Stack.of(this).getLogicalId(this.logGroup.node.defaultChild as logs.CfnLogGroup);
-    Validations.of(this.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions Lambda needs in a VPC do not support resource-level permissions.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalId}.Arn>:log-stream:*]`,
-        reason: 'Lambda names its log streams at run time; the grant is limited to the streams of this function\'s own log group.',
-      },
-    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions Lambda needs in a VPC do not support resource-level permissions.',
+    });
     if (!props.invokedAsynchronously) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
