@@ -1,0 +1,207 @@
+/**
+ * Invariants over every synthesized template of every environment (sandbox, staging, prod): names, tags,
+ * destroyability, encryption at rest and IAM. New resource types must be added to the tables below.
+ */
+import { EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
+import { registerNagPacks } from '../../lib/compliance/nag';
+import { TradingPlatformStage } from '../../lib/stages/trading-platform-stage';
+import { CloudFormationResource, SynthesizedTemplate, allTemplates, createTestApp, testConfig } from '../support/cdk-app';
+
+interface StageTemplates {
+  readonly config: EnvironmentConfig;
+  readonly templates: SynthesizedTemplate[];
+}
+
+const config = testConfig('inv');
+let stages: StageTemplates[];
+
+beforeAll(() => {
+  stages = [config.sandbox, config.staging, config.prod].map((environment) => {
+    const app = createTestApp();
+    registerNagPacks(app);
+    new TradingPlatformStage(app, 'Stage', { config: environment });
+    return { config: environment, templates: allTemplates(app.synth()) };
+  });
+});
+
+/** Every resource of every stage, with its stage's config. */
+function everyResource(): { config: EnvironmentConfig; stackName: string; id: string; resource: CloudFormationResource }[] {
+  return stages.flatMap(({ config: environment, templates }) =>
+    templates.flatMap(({ stackName, template }) =>
+      Object.entries(template.Resources).map(([id, resource]) => ({ config: environment, stackName, id, resource })),
+    ),
+  );
+}
+
+const ofType = (type: string) => everyResource().filter(({ resource }) => resource.Type === type);
+
+/** Name property of each nameable type and the prefix the naming helper gives it. */
+const NAMED_TYPES: Record<string, { property: string; prefix: string }> = {
+  'AWS::Lambda::Function': { property: 'FunctionName', prefix: 'lambda' },
+  'AWS::IAM::Role': { property: 'RoleName', prefix: 'role' },
+  'AWS::S3::Bucket': { property: 'BucketName', prefix: 's3' },
+  'AWS::SQS::Queue': { property: 'QueueName', prefix: 'sqs' },
+  'AWS::DynamoDB::Table': { property: 'TableName', prefix: 'dynamodb' },
+  'AWS::RDS::DBCluster': { property: 'DBClusterIdentifier', prefix: 'aurora' },
+  'AWS::RDS::DBInstance': { property: 'DBInstanceIdentifier', prefix: 'aurora' },
+  'AWS::RDS::DBClusterParameterGroup': { property: 'DBClusterParameterGroupName', prefix: 'rdspg' },
+  'AWS::RDS::DBSubnetGroup': { property: 'DBSubnetGroupName', prefix: 'rdssubnets' },
+  'AWS::EC2::SecurityGroup': { property: 'GroupName', prefix: 'sg' },
+  'AWS::SecretsManager::Secret': { property: 'Name', prefix: 'secret' },
+  'AWS::SNS::Topic': { property: 'TopicName', prefix: 'sns' },
+  'AWS::Events::EventBus': { property: 'Name', prefix: 'eb' },
+  'AWS::Events::Rule': { property: 'Name', prefix: 'ebrule' },
+  'AWS::Events::Archive': { property: 'ArchiveName', prefix: 'ebarchive' },
+  'AWS::Scheduler::Schedule': { property: 'Name', prefix: 'schedule' },
+  'AWS::ApiGateway::RestApi': { property: 'Name', prefix: 'apigw' },
+  'AWS::WAFv2::WebACL': { property: 'Name', prefix: 'waf' },
+  'AWS::CloudWatch::Alarm': { property: 'AlarmName', prefix: 'alarm' },
+  'AWS::CloudWatch::CompositeAlarm': { property: 'AlarmName', prefix: 'alarm' },
+  'AWS::CloudWatch::Dashboard': { property: 'DashboardName', prefix: 'dashboard' },
+};
+
+/** CloudFormation types whose default deletion policy is Snapshot: they must say Delete explicitly. */
+const SNAPSHOT_BY_DEFAULT = ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::EC2::Volume'];
+
+/** Types that must carry the standard tags (all support CloudFormation tags). */
+const MUST_BE_TAGGED = [
+  'AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::RouteTable', 'AWS::EC2::SecurityGroup', 'AWS::EC2::FlowLog',
+  'AWS::KMS::Key', 'AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBClusterParameterGroup',
+  'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::SSM::Parameter',
+  'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Stage', 'AWS::WAFv2::WebACL', 'AWS::CloudWatch::Alarm',
+];
+
+function tagKeys(tags: unknown): string[] {
+  if (Array.isArray(tags)) return tags.map((tag: { Key: string }) => tag.Key);
+  if (tags && typeof tags === 'object') return Object.keys(tags);
+  return [];
+}
+
+describe('every synthesized template', () => {
+  it('covers the three environments', () => {
+    expect(stages.map((stage) => stage.config.environmentSuffix)).toEqual(['inv', 'stg', 'prod']);
+    for (const stage of stages) expect(stage.templates.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names every nameable resource {type}-{purpose}-us-east-1-{suffix}', () => {
+    const offenders: string[] = [];
+    let checked = 0;
+    for (const { config: environment, id, resource } of everyResource()) {
+      const rule = NAMED_TYPES[resource.Type];
+      if (!rule) continue;
+      checked += 1;
+      const name = resource.Properties?.[rule.property];
+      const pattern = new RegExp(`^${rule.prefix}-[a-z0-9]+(-[a-z0-9]+)*-us-east-1-${environment.environmentSuffix}(\\.fifo|-${environment.account})?$`);
+      if (typeof name !== 'string' || !pattern.test(name)) offenders.push(`${id} (${resource.Type}): ${JSON.stringify(name)}`);
+    }
+    expect(offenders).toEqual([]);
+    // Guards against a vacuous pass: each stage holds functions, roles, buckets, security groups, the database...
+    expect(checked).toBeGreaterThan(3 * 20);
+  });
+
+  it('carries the suffix in every log group name, SSM parameter path and KMS alias', () => {
+    for (const { config: environment, resource } of ofType('AWS::Logs::LogGroup')) {
+      expect(resource.Properties?.LogGroupName).toMatch(new RegExp(`^(/trading/${environment.environmentSuffix}/|/aws/rds/cluster/[a-z0-9-]+-${environment.environmentSuffix}/|/aws/events/trading/${environment.environmentSuffix}/)`));
+    }
+    for (const { config: environment, resource } of ofType('AWS::SSM::Parameter')) {
+      expect(resource.Properties?.Name).toMatch(new RegExp(`^/trading/${environment.environmentSuffix}/`));
+    }
+    for (const { config: environment, resource } of ofType('AWS::KMS::Alias')) {
+      expect(resource.Properties?.AliasName).toBe(`alias/kms-platform-us-east-1-${environment.environmentSuffix}`);
+    }
+  });
+
+  it('tags every taggable resource with Environment, Region, Project and EnvironmentSuffix', () => {
+    const offenders: string[] = [];
+    for (const { config: environment, id, resource } of everyResource()) {
+      const tags = resource.Properties?.Tags;
+      if (tags === undefined && !MUST_BE_TAGGED.includes(resource.Type)) continue;
+      const keys = tagKeys(tags);
+      const missing = REQUIRED_TAG_KEYS.filter((key) => !keys.includes(key));
+      if (missing.length > 0) offenders.push(`${id} (${resource.Type}) lacks ${missing.join(', ')}`);
+      const values = Array.isArray(tags) ? Object.fromEntries((tags as { Key: string; Value: unknown }[]).map((tag) => [tag.Key, tag.Value])) : (tags as Record<string, unknown>);
+      if (values && values.EnvironmentSuffix !== undefined && values.EnvironmentSuffix !== environment.environmentSuffix) {
+        offenders.push(`${id} has EnvironmentSuffix=${String(values.EnvironmentSuffix)}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('is fully destroyable: no Retain or Snapshot policy anywhere, Delete where CloudFormation would snapshot', () => {
+    const offenders: string[] = [];
+    for (const { id, resource } of everyResource()) {
+      for (const policy of [resource.DeletionPolicy, resource.UpdateReplacePolicy]) {
+        if (policy !== undefined && policy !== 'Delete') offenders.push(`${id} (${resource.Type}): ${policy}`);
+      }
+      if (SNAPSHOT_BY_DEFAULT.includes(resource.Type) && resource.DeletionPolicy !== 'Delete') offenders.push(`${id} (${resource.Type}) relies on the Snapshot default`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('has no deletion or termination protection', () => {
+    for (const { resource } of ofType('AWS::RDS::DBCluster')) expect(resource.Properties?.DeletionProtection).toBe(false);
+    for (const { resource } of ofType('AWS::RDS::DBInstance')) expect(resource.Properties?.DeletionProtection ?? false).toBe(false);
+    for (const { resource } of ofType('AWS::DynamoDB::Table')) expect(resource.Properties?.DeletionProtectionEnabled ?? false).toBe(false);
+    for (const { resource } of ofType('AWS::Logs::LogGroup')) expect(resource.Properties?.DeletionProtectionEnabled ?? false).toBe(false);
+  });
+
+  it('empties every bucket on deletion', () => {
+    for (const stage of stages) {
+      const buckets = stage.templates.flatMap(({ template }) => Object.values(template.Resources).filter((r) => r.Type === 'AWS::S3::Bucket'));
+      const autoDeletes = stage.templates.flatMap(({ template }) => Object.values(template.Resources).filter((r) => r.Type === 'Custom::S3AutoDeleteObjects'));
+      expect(autoDeletes).toHaveLength(buckets.length);
+    }
+  });
+
+  it('encrypts every data store at rest', () => {
+    for (const { resource } of ofType('AWS::S3::Bucket')) expect(resource.Properties?.BucketEncryption).toBeDefined();
+    for (const { resource } of ofType('AWS::DynamoDB::Table')) expect(resource.Properties?.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+    for (const { resource } of ofType('AWS::RDS::DBCluster')) expect(resource.Properties).toMatchObject({ StorageEncrypted: true, KmsKeyId: expect.anything() });
+    for (const { resource } of ofType('AWS::Logs::LogGroup')) expect(resource.Properties?.KmsKeyId).toBeDefined();
+    for (const { resource } of ofType('AWS::SQS::Queue')) expect(resource.Properties?.KmsMasterKeyId).toBeDefined();
+    for (const { resource } of ofType('AWS::SNS::Topic')) expect(resource.Properties?.KmsMasterKeyId).toBeDefined();
+    for (const { resource } of ofType('AWS::KMS::Key')) expect(resource.Properties?.EnableKeyRotation).toBe(true);
+    expect(ofType('AWS::Logs::LogGroup').length).toBeGreaterThan(3 * 4);
+  });
+
+  it('grants no wildcard action in any IAM policy, and "*" resources only to actions that cannot be scoped', () => {
+    const unscopableActions = new Set([
+      'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
+      'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+      'cloudwatch:PutMetricData',
+    ]);
+    const offenders: string[] = [];
+    const documents = everyResource().flatMap(({ id, resource }) => {
+      if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') return [{ id, document: resource.Properties?.PolicyDocument }];
+      if (resource.Type === 'AWS::IAM::Role') {
+        const inline = (resource.Properties?.Policies ?? []) as { PolicyDocument: unknown }[];
+        return inline.map((policy) => ({ id, document: policy.PolicyDocument }));
+      }
+      return [];
+    });
+    expect(documents.length).toBeGreaterThan(3 * 4);
+    for (const { id, document } of documents) {
+      const statements = ((document as { Statement: unknown[] }).Statement ?? []) as { Effect: string; Action: string | string[]; Resource?: unknown }[];
+      for (const statement of statements) {
+        if (statement.Effect !== 'Allow') continue;
+        const actions = ([] as string[]).concat(statement.Action);
+        for (const action of actions) {
+          if (action === '*' || action.endsWith(':*')) offenders.push(`${id}: action ${action}`);
+        }
+        if (statement.Resource === '*' || (Array.isArray(statement.Resource) && statement.Resource.includes('*'))) {
+          for (const action of actions) if (!unscopableActions.has(action)) offenders.push(`${id}: ${action} on *`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('attaches AWS managed policies only to the CDK-generated provider roles', () => {
+    const offenders = ofType('AWS::IAM::Role')
+      .filter(({ resource }) => resource.Properties?.ManagedPolicyArns !== undefined)
+      .map(({ resource }) => String(resource.Properties?.RoleName))
+      .filter((name) => !/^role-cdk-[a-z0-9-]+-us-east-1-/.test(name));
+    expect(offenders).toEqual([]);
+  });
+});
