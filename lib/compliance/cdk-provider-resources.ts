@@ -43,7 +43,6 @@ export function adoptCdkProviders(stack: Stack, config: EnvironmentConfig, names
     handler.addPropertyOverride('FunctionName', functionName);
     handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName, LogFormat: 'JSON' });
     handler.addPropertyOverride('Tags', tags);
-    handler.node.addDependency(logGroup);
     role.addPropertyOverride('RoleName', names.of('role', purpose));
     role.addPropertyOverride('Tags', tags);
   }
