@@ -1,0 +1,389 @@
+/**
+ * Database settings and one pg.Pool per Lambda container, built from the RDS secret, reconnecting after failover.
+ * Settings come from an injectable provider, so tests hand in a local PostgreSQL and Lambdas the Aurora secret.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Client, Pool, type ClientConfig, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import {
+  ConfigurationError,
+  describeValue,
+  errorMessage,
+  isAuthenticationError,
+  isConnectionError,
+  isTransientError,
+} from './errors';
+import { boolEnv, intEnv, optionalEnv, requireEnv, type EnvSource } from './env';
+import { silentLogger, type LogPort } from './observability';
+import { retry, type RetryOptions } from './retry';
+
+/** Everything needed to open a connection. */
+export interface DbSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /**
+   * TLS with certificate verification. On for Aurora, where NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem makes
+   * Node trust the RDS CA; off only for the local test server.
+   */
+  readonly ssl: boolean;
+}
+
+/** Called whenever a (new) pool needs settings, i.e. at cold start and after a connection failure. */
+export type DbSettingsProvider = () => Promise<DbSettings>;
+
+/** The fields of the secret RDS generates for a cluster; `dbname` only when the cluster has a default database. */
+export interface DbSecret {
+  readonly username: string;
+  readonly password: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dbname?: string;
+  readonly engine?: string;
+}
+
+/** Only `send` is used, so tests may pass any SDK-shaped client pointed at moto. */
+export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
+
+/** Validates the secret JSON; messages name the missing field but never echo the password. */
+export function parseDbSecret(secretString: string, secretId: string): DbSecret {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw new ConfigurationError(`Database secret ${secretId} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigurationError(`Database secret ${secretId} must be a JSON object`);
+  }
+  const field = (name: string): unknown => Reflect.get(parsed, name);
+  const requiredString = (name: string, sensitive = false): string => {
+    const value = field(name);
+    if (typeof value !== 'string' || value.trim() === '') {
+      const shown = sensitive || value === undefined ? '' : ` (got ${describeValue(value)})`;
+      throw new ConfigurationError(`Database secret ${secretId} has no valid "${name}": expected a non-empty string${shown}`);
+    }
+    return value;
+  };
+  const optionalString = (name: string): string | undefined => {
+    const value = field(name);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') {
+      throw new ConfigurationError(`Database secret ${secretId} has an invalid "${name}" ${describeValue(value)}: expected a string`);
+    }
+    return value;
+  };
+  const rawPort = field('port');
+  // RDS writes a number; hand-made secrets often hold a string.
+  const port = typeof rawPort === 'string' && /^\d+$/.test(rawPort) ? Number(rawPort) : rawPort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigurationError(
+      `Database secret ${secretId} has no valid "port": expected an integer 1-65535${rawPort === undefined ? '' : ` (got ${describeValue(rawPort)})`}`,
+    );
+  }
+  const dbname = optionalString('dbname');
+  const engine = optionalString('engine');
+  return {
+    username: requiredString('username'),
+    password: requiredString('password', true),
+    host: requiredString('host'),
+    port,
+    ...(dbname === undefined ? {} : { dbname }),
+    ...(engine === undefined ? {} : { engine }),
+  };
+}
+
+/** Reads and validates the secret. Transient AWS faults pass through unchanged so callers' retries see them. */
+export async function readDbSecret(secrets: SecretsPort, secretArn: string): Promise<DbSecret> {
+  let secretString: string | undefined;
+  try {
+    const response = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    secretString = response.SecretString;
+  } catch (err) {
+    if (isTransientError(err)) throw err;
+    throw new ConfigurationError(`Could not read database secret ${secretArn}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (secretString === undefined) {
+    throw new ConfigurationError(`Database secret ${secretArn} has no SecretString (binary secrets are not supported)`);
+  }
+  return parseDbSecret(secretString, secretArn);
+}
+
+export interface SecretSettingsOptions {
+  readonly secrets: SecretsPort;
+  readonly secretArn: string;
+  /**
+   * Endpoint to use instead of the secret's `host`, e.g. the cluster's reader endpoint for read-only functions.
+   * @default the secret's host (the writer endpoint)
+   */
+  readonly host?: string;
+  /** @default the secret's port */
+  readonly port?: number;
+  /**
+   * Database to use; wins over the secret's `dbname`, which RDS only writes when the cluster has a default database.
+   * @default the secret's dbname; without either, a ConfigurationError
+   */
+  readonly database?: string;
+  /** @default true */
+  readonly ssl?: boolean;
+}
+
+/**
+ * A provider that reads the secret on every call. It does not cache on purpose: DbPoolManager calls it only when
+ * it builds a pool, so a reconnect after failover or rotation always sees the current password.
+ */
+export function secretSettingsProvider(options: SecretSettingsOptions): DbSettingsProvider {
+  return async () => {
+    const secret = await readDbSecret(options.secrets, options.secretArn);
+    const database = options.database ?? secret.dbname;
+    if (database === undefined) {
+      throw new ConfigurationError(`Database secret ${options.secretArn} has no "dbname" and no database was configured (DB_NAME)`);
+    }
+    return {
+      host: options.host ?? secret.host,
+      port: options.port ?? secret.port,
+      user: secret.username,
+      password: secret.password,
+      database,
+      ssl: options.ssl ?? true,
+    };
+  };
+}
+
+/**
+ * The settings provider every in-VPC function uses, from the variables the database construct sets:
+ * DB_SECRET_ARN (required), DB_HOST / DB_PORT / DB_NAME (override the secret: DB_HOST picks writer or reader),
+ * DB_SSL (default true; false only for local runs).
+ */
+export function secretSettingsFromEnv(secrets: SecretsPort, source: EnvSource = process.env): DbSettingsProvider {
+  const host = optionalEnv('DB_HOST', source);
+  const database = optionalEnv('DB_NAME', source);
+  const port = optionalEnv('DB_PORT', source) === undefined ? undefined : intEnv('DB_PORT', undefined, { min: 1, max: 65535, source });
+  return secretSettingsProvider({
+    secrets,
+    secretArn: requireEnv('DB_SECRET_ARN', source),
+    ssl: boolEnv('DB_SSL', true, source),
+    ...(host === undefined ? {} : { host }),
+    ...(port === undefined ? {} : { port }),
+    ...(database === undefined ? {} : { database }),
+  });
+}
+
+export interface ConnectionOptions {
+  /**
+   * Time allowed to open a connection (TCP + TLS + auth) before the attempt fails and the retry takes over.
+   * @default 5000
+   */
+  readonly connectionTimeoutMs?: number;
+  /**
+   * Server-side statement_timeout; 0 disables it (the migration runner does, as DDL may be slow).
+   * @default 10000
+   */
+  readonly statementTimeoutMs?: number;
+  /** @default 'trading-platform' */
+  readonly applicationName?: string;
+}
+
+/** The pg config both pools and single clients use, so TLS and timeouts cannot drift apart. */
+export function toClientConfig(settings: DbSettings, options: ConnectionOptions = {}): ClientConfig {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
+  return {
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    ssl: settings.ssl ? { rejectUnauthorized: true } : false,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    statement_timeout: statementTimeoutMs,
+    // A writer that vanishes without a RST (failover, AZ loss) would otherwise leave the query waiting on a dead
+    // socket until the Lambda times out; the client-side timeout turns that into a retryable error.
+    ...(statementTimeoutMs > 0 ? { query_timeout: statementTimeoutMs + 2_000 } : {}),
+    keepAlive: true,
+    application_name: options.applicationName ?? 'trading-platform',
+  };
+}
+
+/** Opens one connection, e.g. for the migration runner, which needs a session rather than a pool. */
+export async function connectClient(settings: DbSettings, options: ConnectionOptions = {}, logger: LogPort = silentLogger): Promise<Client> {
+  const client = new Client(toClientConfig(settings, options));
+  // An idle client whose server goes away emits 'error'; unhandled, that would crash the whole process.
+  client.on('error', (err) => logger.warn('database connection lost', { error: errorMessage(err) }));
+  await client.connect();
+  return client;
+}
+
+export interface DbPoolOptions extends ConnectionOptions {
+  readonly settings: DbSettingsProvider;
+  /**
+   * Connections per container. Small on purpose: one Lambda container handles one batch at a time, and
+   * maxConcurrency x max must stay below the cluster's max_connections.
+   * @default 2
+   */
+  readonly max?: number;
+  /** @default 60000 */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Connections are recycled after this long so that, after a failover or secret rotation, none lingers on the old
+   * server or credentials.
+   * @default 300
+   */
+  readonly maxLifetimeSeconds?: number;
+  /**
+   * Backoff for withClient/query. The worst-case wait stays a few seconds: past that, the SQS redelivery is the
+   * better retry, as it does not hold the whole batch.
+   * @default { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2000 }
+   */
+  readonly retry?: Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
+  /** @default silentLogger */
+  readonly logger?: LogPort;
+}
+
+export interface WithClientOptions {
+  /**
+   * Retry on transient faults. Only for idempotent work: a failure after COMMIT was sent may hide a commit that
+   * happened, so a retried non-idempotent write could apply twice. The order insert (ON CONFLICT DO NOTHING) is safe.
+   * @default true
+   */
+  readonly retry?: boolean;
+}
+
+/**
+ * Holds the container's pg.Pool: created lazily on first use, discarded on a connection-level failure (and on an
+ * authentication failure, in case the password was rotated) so that the next attempt re-reads the settings and
+ * reconnects. That is what makes an Aurora failover survivable without a cold start.
+ */
+export class DbPoolManager {
+  private readonly options: DbPoolOptions;
+  private readonly logger: LogPort;
+  private poolPromise: Promise<Pool> | undefined;
+  private activePool: Pool | undefined;
+
+  constructor(options: DbPoolOptions) {
+    this.options = options;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** The current pool, creating it (and reading the settings) if there is none. */
+  async pool(): Promise<Pool> {
+    if (this.poolPromise === undefined) {
+      const creating = this.createPool();
+      this.poolPromise = creating;
+      // A failed creation (secret unreadable) must not be cached, or every later call would fail the same way.
+      creating.catch(() => {
+        if (this.poolPromise === creating) this.poolPromise = undefined;
+      });
+    }
+    return this.poolPromise;
+  }
+
+  /**
+   * Runs `fn` with a pooled connection. On failure the connection is destroyed rather than returned, since it may
+   * be mid-transaction or broken; on a connection-level failure the whole pool is discarded.
+   */
+  async withClient<T>(fn: (client: PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
+    const once = async (): Promise<T> => {
+      const pool = await this.pool();
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        if (isConnectionError(err) || isAuthenticationError(err)) this.discard(pool, err);
+        throw err;
+      }
+      try {
+        const result = await fn(client);
+        client.release();
+        return result;
+      } catch (err) {
+        client.release(true);
+        if (isConnectionError(err)) this.discard(pool, err);
+        throw err;
+      }
+    };
+    if (options.retry === false) return once();
+    const retryOptions = this.options.retry ?? { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 };
+    let credentialsRefreshed = false;
+    return retry(once, {
+      ...retryOptions,
+      isRetryable: (err) => {
+        if (isTransientError(err)) return true;
+        // One more try with freshly read credentials; a second rejection means the secret itself is wrong.
+        if (isAuthenticationError(err) && !credentialsRefreshed) {
+          credentialsRefreshed = true;
+          return true;
+        }
+        return false;
+      },
+      onRetry: ({ attempt, delayMs, error }) =>
+        this.logger.warn('database operation failed, retrying', { attempt, delayMs, error: errorMessage(error) }),
+    });
+  }
+
+  /** BEGIN / fn / COMMIT, with ROLLBACK on failure. Retried as a whole, so `fn` must be idempotent (see WithClientOptions). */
+  async withTransaction<T>(fn: (client: PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        // The connection is destroyed after a failure anyway; ROLLBACK just ends the transaction promptly on the server.
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }, options);
+  }
+
+  /** One statement on a pooled connection, retried on transient faults (see WithClientOptions). */
+  async query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values: readonly unknown[] = [],
+    options: WithClientOptions = {},
+  ): Promise<QueryResult<R>> {
+    return this.withClient((client) => client.query<R>(text, [...values]), options);
+  }
+
+  /** Drops the current pool so the next call re-reads the settings and reconnects. */
+  invalidate(reason: unknown): void {
+    if (this.activePool !== undefined) this.discard(this.activePool, reason);
+  }
+
+  /** Closes the pool; for tests and graceful shutdown (a Lambda container is simply frozen). */
+  async end(): Promise<void> {
+    const pool = this.activePool;
+    this.poolPromise = undefined;
+    this.activePool = undefined;
+    if (pool !== undefined) await pool.end();
+  }
+
+  private async createPool(): Promise<Pool> {
+    const settings = await this.options.settings();
+    const pool = new Pool({
+      ...toClientConfig(settings, this.options),
+      max: this.options.max ?? 2,
+      idleTimeoutMillis: this.options.idleTimeoutMs ?? 60_000,
+      maxLifetimeSeconds: this.options.maxLifetimeSeconds ?? 300,
+    });
+    // Emitted when an idle connection dies (server restart, failover). Unhandled, it would crash the container.
+    pool.on('error', (err) => {
+      this.logger.warn('idle database connection lost', { error: errorMessage(err) });
+      this.discard(pool, err);
+    });
+    this.activePool = pool;
+    this.logger.debug('database pool created', { host: settings.host, database: settings.database });
+    return pool;
+  }
+
+  /** Retires `pool` if it is still the current one; a pool already replaced by a concurrent failure is left alone. */
+  private discard(pool: Pool, reason: unknown): void {
+    if (this.activePool !== pool) return;
+    this.activePool = undefined;
+    this.poolPromise = undefined;
+    this.logger.warn('discarding database pool', { reason: errorMessage(reason) });
+    // Not awaited: end() waits for checked-out clients, and the caller's retry should not.
+    pool.end().catch((err: unknown) => this.logger.warn('closing discarded database pool failed', { error: errorMessage(err) }));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Retries an async operation with exponential backoff and full jitter (AWS Architecture Blog, "Exponential Backoff
+ * And Jitter"): delay = random() * min(maxDelay, base * 2^retry). Sleep and randomness are injectable for tests.
+ */
+import { ConfigurationError, isTransientError } from './errors';
+
+export interface RetryInfo {
+  /** The attempt that just failed, counting from 1. */
+  readonly attempt: number;
+  /** How long we wait before the next attempt. */
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+export interface RetryOptions {
+  /** Total attempts including the first; 1 means no retry. */
+  readonly maxAttempts: number;
+  /** Cap of the first backoff window; the window doubles per retry. */
+  readonly baseDelayMs: number;
+  /** Largest backoff window. */
+  readonly maxDelayMs: number;
+  /**
+   * Whether a failure may be retried; the attempt that failed is passed, counting from 1.
+   * @default isTransientError
+   */
+  readonly isRetryable?: (error: unknown, attempt: number) => boolean;
+  /** Called before each wait, e.g. to log or to discard a broken connection pool. Its errors propagate. */
+  readonly onRetry?: (info: RetryInfo) => void | Promise<void>;
+  /** @default setTimeout-based sleep */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The full-jitter delay before retry number `retry` (0 for the wait after the first failure).
+ * Exported so callers can reason about worst-case latency: the sum of the windows bounds the total wait.
+ */
+export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+  // 2^retry overflows to Infinity for large retry counts; min() still caps it correctly.
+  const window = Math.min(maxDelayMs, baseDelayMs * 2 ** retry);
+  const fraction = Math.min(Math.max(random(), 0), 1);
+  return Math.floor(fraction * window);
+}
+
+/** Runs `operation` until it succeeds, a failure is not retryable, or attempts run out; then rethrows the last error unchanged. */
+export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  validate(options);
+  const isRetryable = options.isRetryable ?? isTransientError;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      if (attempt >= options.maxAttempts || !isRetryable(error, attempt)) throw error;
+      const delayMs = backoffDelay(attempt - 1, options.baseDelayMs, options.maxDelayMs, random);
+      await options.onRetry?.({ attempt, delayMs, error });
+      await sleep(delayMs);
+    }
+  }
+}
+
+function validate(options: RetryOptions): void {
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
+    throw new ConfigurationError(`retry maxAttempts must be an integer >= 1, got ${options.maxAttempts}`);
+  }
+  if (!(options.baseDelayMs >= 0) || !(options.maxDelayMs >= 0)) {
+    throw new ConfigurationError(
+      `retry delays must be >= 0, got baseDelayMs=${options.baseDelayMs} maxDelayMs=${options.maxDelayMs}`,
+    );
+  }
+}
