@@ -33,6 +33,8 @@ export interface OrdersConfig {
   readonly processorMaxConcurrency: number;
   /** Initial value of the max-notional risk limit (a decimal string, in USD); tunable at runtime in SSM. */
   readonly maxOrderNotional: string;
+  /** Accepted orders above this notional (decimal string, USD) are flagged `largeNotional` for the audit rule. */
+  readonly largeNotionalThreshold: string;
 }
 
 /** API Gateway stage throttling. */
@@ -139,6 +141,7 @@ export function validateEnvironmentConfig(config: EnvironmentConfig): Environmen
   check(Number.isInteger(orders.maxReceiveCount) && orders.maxReceiveCount >= 1 && orders.maxReceiveCount <= 1000, at('orders.maxReceiveCount'), orders.maxReceiveCount, 'expected an integer 1-1000');
   check(Number.isInteger(orders.processorMaxConcurrency) && orders.processorMaxConcurrency >= 2 && orders.processorMaxConcurrency <= 1000, at('orders.processorMaxConcurrency'), orders.processorMaxConcurrency, 'expected an integer 2-1000 (the SQS event source minimum is 2)');
   check(DECIMAL_PATTERN.test(orders.maxOrderNotional), at('orders.maxOrderNotional'), orders.maxOrderNotional, 'expected a positive decimal string with at most 2 decimals');
+  check(DECIMAL_PATTERN.test(orders.largeNotionalThreshold), at('orders.largeNotionalThreshold'), orders.largeNotionalThreshold, 'expected a positive decimal string with at most 2 decimals');
   const api = config.api;
   check(Number.isInteger(api.throttleRateLimit) && api.throttleRateLimit > 0, at('api.throttleRateLimit'), api.throttleRateLimit, 'expected a positive integer');
   check(Number.isInteger(api.throttleBurstLimit) && api.throttleBurstLimit > 0, at('api.throttleBurstLimit'), api.throttleBurstLimit, 'expected a positive integer');

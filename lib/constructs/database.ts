@@ -2,7 +2,7 @@
  * Aurora PostgreSQL Serverless v2 cluster: a writer and a reader in different AZs (the reader scales with the
  * writer so it can take over at once), encrypted, TLS enforced, rotated credentials, fully destroyable.
  */
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -39,9 +39,11 @@ export class TradingDatabase extends Construct {
   public readonly secret: secretsmanager.ISecret;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: TradingDatabaseProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
     const clusterIdentifier = props.names.of('dbCluster', 'trading');
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 });
 
@@ -167,8 +169,26 @@ export class TradingDatabase extends Construct {
     };
   }
 
-  /** Lets a function read the database credentials (and decrypt them with the stage key). */
+  /**
+   * Lets a function read the database credentials and decrypt them with the stage key. Written as identity
+   * policy (not `secret.grantRead`), which would put the function's role into the key policy of the data stack
+   * and make the data stack depend on the service stack.
+   */
   grantCredentialsRead(grantee: iam.IGrantable): void {
-    this.secret.grantRead(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDatabaseSecret',
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [this.secret.secretArn],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptDatabaseSecret',
+        actions: ['kms:Decrypt'],
+        resources: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
   }
 }

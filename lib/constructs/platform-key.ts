@@ -39,10 +39,27 @@ export class PlatformKey extends Construct {
               `${props.names.parameterPrefix}/*`,
               `/aws/rds/cluster/*-${props.names.environmentSuffix}/*`,
               `/aws/events/trading/${props.names.environmentSuffix}/*`,
+              // API Gateway fixes the execution log group name (API id + stage); the id is unknown to this stack.
+              'API-Gateway-Execution-Logs_*',
             ].map((logGroupPattern) =>
               stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupPattern, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
             ),
           },
+        },
+      }),
+    );
+    // EventBridge encrypts the stage's bus with this key, and delivers to the stage's encrypted SQS DLQs and SNS topic.
+    // Conditions limit it to this account's resources named for this stage (names carry the suffix).
+    const stageResourcePattern = `*-${stack.region}-${props.names.environmentSuffix}*`;
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeForStageResources',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: stageResourcePattern, arnFormat: ArnFormat.NO_RESOURCE_NAME }) },
         },
       }),
     );

@@ -1,11 +1,12 @@
 /**
- * One complete deployment of the trading platform (sandbox, staging or prod): the data stack now, the service
- * stack with later capabilities. Deployed by the pipeline per environment, or directly as a sandbox.
+ * One complete deployment of the trading platform (sandbox, staging or prod): the stateful data stack and the
+ * stateless service stack. Deployed by the pipeline per environment, or directly as a sandbox.
  */
 import { Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import { DataStack } from './data-stack';
+import { ServiceStack } from './service-stack';
 
 export interface TradingPlatformStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -14,6 +15,7 @@ export interface TradingPlatformStageProps extends StageProps {
 export class TradingPlatformStage extends Stage {
   public readonly config: EnvironmentConfig;
   public readonly dataStack: DataStack;
+  public readonly serviceStack: ServiceStack;
 
   constructor(scope: Construct, id: string, props: TradingPlatformStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -22,6 +24,16 @@ export class TradingPlatformStage extends Stage {
       config: props.config,
       stackName: `cfn-data-${props.config.region}-${props.config.environmentSuffix}`,
       description: `Trading platform ${props.config.environmentSuffix}: network, encryption, Aurora, sessions, buckets, parameters`,
+    });
+    this.serviceStack = new ServiceStack(this, 'Service', {
+      config: props.config,
+      stackName: `cfn-service-${props.config.region}-${props.config.environmentSuffix}`,
+      description: `Trading platform ${props.config.environmentSuffix}: order API, queue, processor, event bus`,
+      key: this.dataStack.key,
+      network: this.dataStack.network,
+      database: this.dataStack.database,
+      sessions: this.dataStack.sessions,
+      parameters: this.dataStack.parameters,
     });
   }
 }

@@ -101,7 +101,10 @@ describe('every synthesized template', () => {
 
   it('carries the suffix in every log group name, SSM parameter path and KMS alias', () => {
     for (const { config: environment, resource } of ofType('AWS::Logs::LogGroup')) {
-      expect(resource.Properties?.LogGroupName).toMatch(new RegExp(`^(/trading/${environment.environmentSuffix}/|/aws/rds/cluster/[a-z0-9-]+-${environment.environmentSuffix}/|/aws/events/trading/${environment.environmentSuffix}/)`));
+      const name = resource.Properties?.LogGroupName;
+      // API Gateway fixes its execution log group name to the API id and stage; the stack owns it so it is destroyed.
+      if (JSON.stringify(name).includes('API-Gateway-Execution-Logs_')) continue;
+      expect(name).toMatch(new RegExp(`^(/trading/${environment.environmentSuffix}/|/aws/rds/cluster/[a-z0-9-]+-${environment.environmentSuffix}/|/aws/events/trading/${environment.environmentSuffix}/)`));
     }
     for (const { config: environment, resource } of ofType('AWS::SSM::Parameter')) {
       expect(resource.Properties?.Name).toMatch(new RegExp(`^/trading/${environment.environmentSuffix}/`));
