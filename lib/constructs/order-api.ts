@@ -171,12 +171,16 @@ export class OrderApi extends Construct {
       options: {
         credentialsRole: integrationRole,
         passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
-        requestParameters: { 'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'" },
+        requestParameters: {
+          'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'",
+          // SQS answers the query API in JSON when asked, so the response template can read the MessageId.
+          'integration.request.header.Accept': "'application/json'",
+        },
         requestTemplates: { 'application/json': sendMessage },
         integrationResponses: [
           {
+            // The default response: SQS answered 2xx.
             statusCode: '202',
-            selectionPattern: '2\\d{2}',
             responseTemplates: {
               'application/json': [
                 '#set($result = $input.path(\'$.SendMessageResponse.SendMessageResult\'))',

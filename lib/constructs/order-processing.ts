@@ -55,8 +55,8 @@ export class OrderProcessing extends Construct {
       environment: {
         ...props.database.connectionEnvironment('writer'),
         EVENT_BUS_NAME: props.eventBus.bus.eventBusName,
-        TRADING_ENABLED_PARAMETER: props.parameters.tradingEnabled.parameterName,
-        MAX_ORDER_NOTIONAL_PARAMETER: props.parameters.maxOrderNotional.parameterName,
+        TRADING_ENABLED_PARAMETER: props.parameters.names.tradingEnabled,
+        MAX_ORDER_NOTIONAL_PARAMETER: props.parameters.names.maxOrderNotional,
         LARGE_NOTIONAL_THRESHOLD: props.config.largeNotionalThreshold,
         PARAMETER_CACHE_SECONDS: '30',
       },

@@ -2,6 +2,7 @@
  * Runtime-tunable configuration in SSM Parameter Store under `/trading/{suffix}/`: the trading kill switch
  * and the max order notional. Operators change them without a deploy; functions read them with caching.
  */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -23,18 +24,24 @@ export interface RuntimeParametersProps {
 export class RuntimeParameters extends Construct {
   public readonly tradingEnabled: ssm.StringParameter;
   public readonly maxOrderNotional: ssm.StringParameter;
+  /** Literal parameter names, so that other stacks use them without a cross-stack reference. */
+  public readonly names: { readonly tradingEnabled: string; readonly maxOrderNotional: string };
 
   constructor(scope: Construct, id: string, props: RuntimeParametersProps) {
     super(scope, id);
+    this.names = {
+      tradingEnabled: props.names.parameter(RUNTIME_PARAMETER_PATHS.tradingEnabled),
+      maxOrderNotional: props.names.parameter(RUNTIME_PARAMETER_PATHS.maxOrderNotional),
+    };
     this.tradingEnabled = new ssm.StringParameter(this, 'TradingEnabled', {
-      parameterName: props.names.parameter(RUNTIME_PARAMETER_PATHS.tradingEnabled),
+      parameterName: this.names.tradingEnabled,
       description: 'Kill switch: "false" makes the order processor reject every new order',
       stringValue: 'true',
       allowedPattern: '^(true|false)$',
       tier: ssm.ParameterTier.STANDARD,
     });
     this.maxOrderNotional = new ssm.StringParameter(this, 'MaxOrderNotional', {
-      parameterName: props.names.parameter(RUNTIME_PARAMETER_PATHS.maxOrderNotional),
+      parameterName: this.names.maxOrderNotional,
       description: 'Risk limit: orders whose quantity x price exceeds this USD amount are rejected',
       stringValue: props.maxOrderNotional,
       allowedPattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
@@ -42,9 +49,17 @@ export class RuntimeParameters extends Construct {
     });
   }
 
-  /** Read every runtime parameter (GetParameter(s) on exactly these ARNs). */
+  /** Read every runtime parameter: GetParameter(s) on exactly these ARNs (String parameters, so no KMS). */
   grantRead(grantee: iam.IGrantable): void {
-    this.tradingEnabled.grantRead(grantee);
-    this.maxOrderNotional.grantRead(grantee);
+    const stack = Stack.of(this);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRuntimeParameters',
+        actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+        resources: Object.values(this.names).map((name) =>
+          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        ),
+      }),
+    );
   }
 }
