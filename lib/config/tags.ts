@@ -9,6 +9,9 @@ import { EnvironmentConfig, PROJECT_NAME } from './environment-config';
 /** Tag keys required on every taggable resource; the invariant tests check each one. */
 export const REQUIRED_TAG_KEYS = ['Environment', 'Region', 'Project', 'EnvironmentSuffix'] as const;
 
+/** Resource types whose CloudFormation schema has no Tags property although the L1 class is taggable. */
+export const UNTAGGABLE_RESOURCE_TYPES = ['AWS::CloudWatch::Dashboard'];
+
 /** Applies the required tags to a scope and everything below it. */
 export function applyStandardTags(scope: IConstruct, config: EnvironmentConfig): void {
   const tags: Record<(typeof REQUIRED_TAG_KEYS)[number], string> = {
@@ -17,5 +20,6 @@ export function applyStandardTags(scope: IConstruct, config: EnvironmentConfig):
     Project: PROJECT_NAME,
     EnvironmentSuffix: config.environmentSuffix,
   };
-  for (const [key, value] of Object.entries(tags)) Tags.of(scope).add(key, value);
+  // CloudFormation cannot tag dashboards (cfn-lint E3002); everything else that takes tags gets them.
+  for (const [key, value] of Object.entries(tags)) Tags.of(scope).add(key, value, { excludeResourceTypes: UNTAGGABLE_RESOURCE_TYPES });
 }

@@ -2,12 +2,13 @@
  * The durable heart of the order flow: a FIFO queue (ordered per account, de-duplicated by client order id)
  * and its FIFO dead-letter queue, both KMS-encrypted and TLS-only.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config';
+import { grantSendToQueue } from './grants';
 
 export interface OrderQueuesProps {
   readonly names: ResourceNames;
@@ -62,21 +63,8 @@ export class OrderQueues extends Construct {
     });
   }
 
-  /**
-   * Send orders (used by the API Gateway integration role): SendMessage on this queue and the two KMS actions
-   * SQS needs for it, instead of `grantSendMessages`' wildcard KMS actions.
-   */
+  /** Send orders (used by the API Gateway integration role): SendMessage on this queue and the KMS actions it needs. */
   grantSend(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'SendOrders', actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EncryptOrders',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [this.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
+    grantSendToQueue(grantee, this.queue, this.encryptionKey, 'SendOrders');
   }
 }

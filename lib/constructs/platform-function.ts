@@ -10,6 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config';
 
@@ -42,10 +43,11 @@ export interface PlatformFunctionProps {
   /** @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
   /**
-   * Whether the function is invoked asynchronously (EventBridge, Scheduler, S3). Such functions must be given a
-   * dead-letter queue by the caller. @default false - invoked synchronously
+   * Dead-letter queue for asynchronous invocations (EventBridge, Scheduler, S3): events that still fail after
+   * Lambda's two retries land here instead of being dropped.
+   * @default - none: the function is invoked synchronously only, so failures return to the caller
    */
-  readonly invokedAsynchronously?: boolean;
+  readonly asyncDeadLetterQueue?: sqs.IQueue;
   /** Files or folders copied next to the bundle, relative to the function's source folder. @default - none */
   readonly extraFiles?: readonly string[];
 }
@@ -55,9 +57,12 @@ export class PlatformFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
+  /** The function's timeout, for alarms that compare duration with it. */
+  public readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     super(scope, id);
+    this.timeout = props.timeout ?? Duration.seconds(30);
     const functionName = props.names.of('lambda', props.purpose);
     const sourceDir = path.join(LAMBDA_SOURCE_ROOT, props.sourceFolder);
 
@@ -109,7 +114,7 @@ export class PlatformFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(30),
+      timeout: this.timeout,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -117,6 +122,8 @@ export class PlatformFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      deadLetterQueueEnabled: props.asyncDeadLetterQueue ? true : undefined,
+      deadLetterQueue: props.asyncDeadLetterQueue,
       vpc: props.network?.vpc,
       vpcSubnets: props.network ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } : undefined,
       securityGroups: props.network ? [props.network.securityGroup] : undefined,
@@ -153,7 +160,7 @@ export class PlatformFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and the EC2 network-interface actions Lambda needs in a VPC do not support resource-level permissions.',
     });
-    if (!props.invokedAsynchronously) {
+    if (!props.asyncDeadLetterQueue) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
         reason: 'Invoked synchronously only (API Gateway, SQS event source, or the custom-resource framework); failures return to the caller, which retries or dead-letters, so a Lambda DLQ would never receive anything.',

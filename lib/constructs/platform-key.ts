@@ -48,6 +48,32 @@ export class PlatformKey extends Construct {
         },
       }),
     );
+    // CloudWatch alarms publish to the stage's KMS-encrypted alert topic.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsForAlertTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `alarm-*-${stack.region}-${props.names.environmentSuffix}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
+    // SNS moves undeliverable alerts into the stage's encrypted dead-letter queue.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSnsForStageDeadLetters',
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'sns', resource: `sns-*-${stack.region}-${props.names.environmentSuffix}`, arnFormat: ArnFormat.NO_RESOURCE_NAME }) },
+        },
+      }),
+    );
     // EventBridge encrypts the stage's bus with this key, and delivers to the stage's encrypted SQS DLQs and SNS topic.
     // Conditions limit it to this account's resources named for this stage (names carry the suffix).
     const stageResourcePattern = `*-${stack.region}-${props.names.environmentSuffix}*`;

@@ -2,7 +2,7 @@
  * DynamoDB table of user sessions: on-demand, point-in-time recovery, change stream for the audit trail,
  * TTL expiry, encrypted with the stage key, destroyable.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -24,9 +24,11 @@ export interface SessionTableProps {
 /** Default settings: PAY_PER_REQUEST, PITR on, stream NEW_AND_OLD_IMAGES, TTL on `expiresAt`, customer-managed KMS. */
 export class SessionTable extends Construct {
   public readonly table: dynamodb.Table;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: SessionTableProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
     this.table = new dynamodb.Table(this, 'Table', {
       tableName: props.names.of('table', 'sessions'),
       partitionKey: { name: SESSION_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -41,13 +43,38 @@ export class SessionTable extends Construct {
     });
   }
 
-  /** Read and write items (used by the sessions API). */
-  grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadWriteData(grantee);
+  /**
+   * Item reads and writes (sessions API). Identity policy with exact actions, plus the two KMS actions DynamoDB
+   * needs for a customer-managed key, instead of the grant methods' wildcard KMS actions.
+   */
+  grantReadWriteData(grantee: iam.IGrantable): void {
+    this.grant(grantee, 'SessionItems', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [this.table.tableArn]);
   }
 
-  /** Consume the change stream (used by the audit forwarder). */
-  grantStreamRead(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantStreamRead(grantee);
+  /** Table status only (health check, health monitor): DescribeTable, no item access. */
+  grantDescribe(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'DescribeSessionTable', actions: ['dynamodb:DescribeTable'], resources: [this.table.tableArn] }),
+    );
+  }
+
+  /** Consume the change stream (audit forwarder). */
+  grantStreamRead(grantee: iam.IGrantable): void {
+    const streamArn = this.table.tableStreamArn;
+    if (!streamArn) throw new Error('The session table has no stream');
+    // The event source mapping is given the stream ARN, so ListStreams (which needs "*") is not required.
+    this.grant(grantee, 'SessionStream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [streamArn]);
+  }
+
+  private grant(grantee: iam.IGrantable, sid: string, actions: string[], resources: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: `${sid}Kms`,
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
   }
 }

@@ -1,10 +1,16 @@
 /**
- * The stateless half of the platform (changes often): the order queue and functions, the event bus and the API.
+ * The stateless half of the platform (changes often): order queue and functions, event bus, API, sessions API,
+ * health checks, alerting, alarms and dashboard.
  * It receives the data stack's constructs as typed props, never by name.
  */
 import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
+import { Alerting } from '../constructs/alerting';
+import { HEALTH_PATH, HealthChecks } from '../constructs/health-checks';
+import { PlatformAlarms } from '../constructs/platform-alarms';
+import { PlatformDashboard } from '../constructs/platform-dashboard';
+import { SessionService } from '../constructs/session-service';
 import { TradingDatabase } from '../constructs/database';
 import { Network } from '../constructs/network';
 import { OrderApi } from '../constructs/order-api';
@@ -29,7 +35,13 @@ export class ServiceStack extends PlatformStack {
   public readonly eventBus: TradingEventBus;
   public readonly orders: OrderProcessing;
   public readonly api: OrderApi;
+  public readonly sessionService: SessionService;
+  public readonly alerting: Alerting;
+  public readonly health: HealthChecks;
+  public readonly alarms: PlatformAlarms;
+  public readonly dashboard: PlatformDashboard;
   public readonly apiUrlOutput: CfnOutput;
+  public readonly healthUrlOutput: CfnOutput;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -63,7 +75,75 @@ export class ServiceStack extends PlatformStack {
       orderQuery: this.orders.query.function,
     });
 
+    this.sessionService = new SessionService(this, 'Sessions', {
+      names,
+      encryptionKey,
+      logRetention: config.logRetention,
+      network: props.network,
+      sessions: props.sessions,
+      eventBus: this.eventBus,
+      api: this.api,
+    });
+    this.alerting = new Alerting(this, 'Alerting', { names, encryptionKey, alarmEmail: config.alarmEmail });
+    this.eventBus.addAlertTopic(this.alerting.topic);
+    this.health = new HealthChecks(this, 'Health', {
+      names,
+      encryptionKey,
+      logRetention: config.logRetention,
+      network: props.network,
+      database: props.database,
+      sessions: props.sessions,
+      parameters: props.parameters,
+      queues: this.queues,
+      eventBus: this.eventBus,
+      alerting: this.alerting,
+      api: this.api,
+    });
+
+    const functions = [
+      { purpose: 'order-processor', fn: this.orders.processor },
+      { purpose: 'order-query', fn: this.orders.query },
+      { purpose: 'sessions', fn: this.sessionService.handler },
+      { purpose: 'session-stream', fn: this.sessionService.streamConsumer },
+      { purpose: 'health', fn: this.health.healthFunction },
+      { purpose: 'health-monitor', fn: this.health.monitor },
+    ].map(({ purpose, fn }) => ({ purpose, function: fn.function, timeout: fn.timeout }));
+    const apiName = this.api.api.restApiName;
+    const apiStage = this.api.api.deploymentStage.stageName;
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      names,
+      alerting: this.alerting,
+      eventBus: this.eventBus,
+      databaseConfig: config.database,
+      clusterIdentifier: names.of('dbCluster', 'trading'),
+      functions,
+      apiName,
+      apiStage,
+      ordersQueue: this.queues.queue,
+      deadLetterQueues: [
+        { purpose: 'orders-dlq', queue: this.queues.deadLetterQueue },
+        { purpose: 'events-dlq', queue: this.eventBus.deadLetterQueue },
+        { purpose: 'session-stream-failures', queue: this.sessionService.streamFailureQueue },
+        { purpose: 'health-monitor-dlq', queue: this.health.monitorDeadLetterQueue },
+        { purpose: 'alerts-dlq', queue: this.alerting.deadLetterQueue },
+      ],
+      healthCheckId: this.health.healthCheck.attrHealthCheckId,
+    });
+    this.dashboard = new PlatformDashboard(this, 'Dashboard', {
+      names,
+      alarms: [this.alarms.degraded, ...this.alarms.alarms],
+      functions,
+      apiName,
+      apiStage,
+      ordersQueue: this.queues.queue,
+      ordersDeadLetterQueue: this.queues.deadLetterQueue,
+      clusterIdentifier: names.of('dbCluster', 'trading'),
+      sessionTable: props.sessions.table,
+      healthCheckId: this.health.healthCheck.attrHealthCheckId,
+    });
+
     this.apiUrlOutput = new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the v1 stage' });
+    this.healthUrlOutput = new CfnOutput(this, 'HealthUrl', { value: `https://${this.health.apiHost}${HEALTH_PATH}`, description: 'Deep health endpoint (public)' });
     new CfnOutput(this, 'OrdersQueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
 

@@ -199,12 +199,13 @@ describe('event bus', () => {
     service.hasResourceProperties('AWS::Events::Rule', {
       Name: name,
       EventPattern: pattern,
-      Targets: [
+      Targets: Match.arrayWith([
         Match.objectLike({
           Arn: { 'Fn::Join': ['', ['arn:aws:logs:us-east-1:444444444444:log-group:', { Ref: Match.stringLikeRegexp('AuditLogGroup') }]] },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeliveryDeadLetterQueue'), 'Arn'] } },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventBusDeliveryDeadLetterQueue'), 'Arn'] } },
         }),
-      ],
+        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlertingTopic') } }),
+      ]),
     });
   });
 

@@ -1,0 +1,117 @@
+/**
+ * Session state over HTTP: the sessions function behind `/v1/sessions[/{sessionId}]` (optimistic locking,
+ * strongly consistent reads) and the stream consumer that puts every session change on the event bus for audit.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ResourceNames } from '../config';
+import { Network } from './network';
+import { OrderApi, acknowledgeIamAuthorization } from './order-api';
+import { PlatformFunction } from './platform-function';
+import { SessionTable } from './session-table';
+import { TradingEventBus } from './trading-event-bus';
+import { grantSendToQueue } from './grants';
+
+/** Sliding session lifetime: each use pushes expiry this far out. */
+export const SESSION_TTL = Duration.hours(1);
+
+export interface SessionServiceProps {
+  readonly names: ResourceNames;
+  readonly encryptionKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly network: Network;
+  readonly sessions: SessionTable;
+  readonly eventBus: TradingEventBus;
+  readonly api: OrderApi;
+}
+
+/**
+ * Default settings: sessions function in the VPC (DynamoDB through the gateway endpoint); stream consumer outside
+ * the VPC, batches of 100, bisect on error, 5 retries, failed batches to an SQS on-failure destination.
+ */
+export class SessionService extends Construct {
+  public readonly handler: PlatformFunction;
+  public readonly streamConsumer: PlatformFunction;
+  public readonly streamFailureQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SessionServiceProps) {
+    super(scope, id);
+    const securityGroup = props.network.createClientSecurityGroup(this, 'SecurityGroup', props.names, 'sessions', 'Sessions API: HTTPS to the DynamoDB gateway endpoint and VPC endpoints');
+    this.handler = new PlatformFunction(this, 'Handler', {
+      names: props.names,
+      purpose: 'sessions',
+      sourceFolder: 'sessions',
+      description: 'Sessions API: create, read (strongly consistent), update with optimistic locking, delete',
+      encryptionKey: props.encryptionKey,
+      logRetention: props.logRetention,
+      network: { vpc: props.network.vpc, securityGroup },
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: {
+        SESSION_TABLE_NAME: props.sessions.table.tableName,
+        SESSION_TTL_SECONDS: String(SESSION_TTL.toSeconds()),
+      },
+    });
+    props.sessions.grantReadWriteData(this.handler.function);
+
+    const sessionsResource = props.api.v1.addResource('sessions');
+    const integration = new apigateway.LambdaIntegration(this.handler.function, { proxy: true });
+    const create = sessionsResource.addMethod('POST', integration, { authorizationType: apigateway.AuthorizationType.IAM });
+    const session = sessionsResource.addResource('{sessionId}');
+    const methods = [create, ...['GET', 'PUT', 'DELETE'].map((verb) =>
+      session.addMethod(verb, integration, {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        requestParameters: { 'method.request.path.sessionId': true },
+        requestValidator: props.api.bodyValidator,
+      }),
+    )];
+    for (const method of methods) acknowledgeIamAuthorization(method);
+
+    this.streamFailureQueue = new sqs.Queue(this, 'StreamFailureQueue', {
+      queueName: props.names.of('queue', 'session-stream-failures'),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.streamFailureQueue).acknowledge(
+      { id: 'AwsSolutions-SQS3', reason: 'This queue is the on-failure destination of the session stream; it is the end of that line.' },
+      { id: 'Serverless-SQSRedrivePolicy', reason: 'On-failure destination holding stream batch metadata for an operator to replay from the table stream or PITR.' },
+    );
+    this.streamConsumer = new PlatformFunction(this, 'StreamConsumer', {
+      names: props.names,
+      purpose: 'session-stream',
+      sourceFolder: 'session-stream',
+      description: 'Forwards session table changes (without session data) to the platform event bus for the audit trail',
+      encryptionKey: props.encryptionKey,
+      logRetention: props.logRetention,
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      environment: { EVENT_BUS_NAME: props.eventBus.bus.eventBusName },
+    });
+    props.eventBus.grantPutEvents(this.streamConsumer.function);
+    props.sessions.grantStreamRead(this.streamConsumer.function);
+    // L1 mapping: the L2 event source would also grant wildcard KMS actions and ListStreams on "*".
+    const streamArn = props.sessions.table.tableStreamArn;
+    if (!streamArn) throw new Error('The session table has no stream');
+    grantSendToQueue(this.streamConsumer.function, this.streamFailureQueue, props.encryptionKey, 'StreamFailures');
+    const mapping = new lambda.CfnEventSourceMapping(this, 'StreamMapping', {
+      functionName: this.streamConsumer.function.functionName,
+      eventSourceArn: streamArn,
+      startingPosition: 'TRIM_HORIZON',
+      batchSize: 100,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 5,
+      maximumRecordAgeInSeconds: Duration.days(1).toSeconds(),
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      destinationConfig: { onFailure: { destination: this.streamFailureQueue.queueArn } },
+    });
+    mapping.node.addDependency(this.streamConsumer.role);
+  }
+}
