@@ -1,0 +1,215 @@
+/**
+ * Assertions on sessions routes, the deep health endpoint, the Route 53 health check, the hourly monitor and every
+ * alarm (metric, threshold, period, action) of one synthesized stage (suffix `test`).
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { synthesizeStage } from '../../support/cdk-app';
+
+let service: Template;
+
+beforeAll(() => {
+  service = Template.fromStack(synthesizeStage().stage.serviceStack);
+});
+
+const alertTopic = { Ref: Match.stringLikeRegexp('AlertingTopic') };
+
+describe('sessions API', () => {
+  it.each(['POST', 'GET', 'PUT', 'DELETE'])('%s is IAM-authorized and proxied to the sessions function', (verb) => {
+    service.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: verb,
+      AuthorizationType: 'AWS_IAM',
+      Integration: Match.objectLike({ Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('SessionsHandlerFunction'), 'Arn'] }])]) }) }),
+    });
+  });
+
+  it('grants exact item actions on the table, nothing else', () => {
+    const [policy] = Object.values(service.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('SessionsHandlerRole') }] } }));
+    const statements = JSON.stringify(policy?.Properties.PolicyDocument.Statement);
+    expect(statements).toContain('"Action":["dynamodb:DeleteItem","dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"]');
+    expect(statements).not.toContain('dynamodb:Scan');
+    expect(statements).not.toContain('dynamodb:*');
+  });
+
+  it('forwards the table stream with partial batch failures, bisecting and an on-failure destination', () => {
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('StreamFailureQueue'), 'Arn'] } } },
+    });
+  });
+});
+
+describe('deep health endpoint', () => {
+  it('GET /v1/health is public and served by the in-VPC health function', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'NONE',
+      Integration: Match.objectLike({ Uri: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^HealthFunction'), 'Arn'] }])]) }) }),
+    });
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lambda-health-us-east-1-test',
+      VpcConfig: Match.anyValue(),
+      Environment: { Variables: Match.objectLike({ DB_READER_HOST: Match.anyValue(), HEALTH_CACHE_SECONDS: '5', HEALTH_CHECK_TIMEOUT_MS: '2000' }) },
+    });
+  });
+});
+
+describe('Route 53 health check', () => {
+  it('checks /v1/health over HTTPS every 30 s with failure threshold 3 and a string match', () => {
+    service.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: {
+        Type: 'HTTPS_STR_MATCH',
+        FullyQualifiedDomainName: Match.anyValue(),
+        Port: 443,
+        ResourcePath: '/v1/health',
+        SearchString: '"status":"ok"',
+        RequestInterval: 30,
+        FailureThreshold: 3,
+        EnableSNI: true,
+        MeasureLatency: true,
+      },
+      HealthCheckTags: Match.arrayWith([{ Key: 'Name', Value: 'r53hc-api-us-east-1-test' }]),
+    });
+  });
+
+  it('raises an alarm when the health check status drops, missing data breaching', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'alarm-health-check-status-us-east-1-test',
+      Namespace: 'AWS/Route53',
+      MetricName: 'HealthCheckStatus',
+      Dimensions: [{ Name: 'HealthCheckId', Value: { 'Fn::GetAtt': [Match.anyValue(), 'HealthCheckId'] } }],
+      Statistic: 'Minimum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [alertTopic],
+    });
+  });
+});
+
+describe('hourly health monitor', () => {
+  it('runs outside the VPC with everything it checks in its environment', () => {
+    const [monitor] = Object.values(service.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'lambda-health-monitor-us-east-1-test' } }));
+    expect(monitor?.Properties.VpcConfig).toBeUndefined();
+    expect(Object.keys(monitor?.Properties.Environment.Variables ?? {})).toEqual(
+      expect.arrayContaining(['HEALTH_URL', 'HEALTH_CHECK_ID', 'ORDERS_DLQ_URL', 'SESSION_TABLE_NAME', 'ALERT_TOPIC_ARN', 'EVENT_BUS_NAME']),
+    );
+    expect(monitor?.Properties.DeadLetterConfig).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/MonitorDeadLetterQueue/), 'Arn'] } });
+  });
+
+  it('is run every hour by EventBridge Scheduler with retries and a DLQ', () => {
+    service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'schedule-health-monitor-us-east-1-test',
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('HealthMonitorFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 900 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorDeadLetterQueue'), 'Arn'] } },
+      }),
+    });
+  });
+
+  it('may publish metrics only in the platform namespace and read exactly its health check', () => {
+    const [policy] = Object.values(service.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('HealthMonitorRole') }] } }));
+    const statements = policy?.Properties.PolicyDocument.Statement as { Sid?: string; Condition?: unknown; Resource?: unknown }[];
+    expect(statements.find((s) => s.Sid === 'PublishPlatformMetrics')?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'TradingPlatform' } });
+    expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadHealthCheckStatus')?.Resource)).toContain(':route53:::healthcheck/');
+  });
+
+  it('alarms when the monitor has not run for two hours (missing data breaching)', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'alarm-health-monitor-heartbeat-us-east-1-test',
+      Namespace: 'TradingPlatform',
+      MetricName: 'HealthMonitorHeartbeat',
+      Period: 3600,
+      EvaluationPeriods: 2,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+  });
+});
+
+describe('alarms', () => {
+  it.each([
+    ['aurora-cpu', 'AWS/RDS', 'CPUUtilization', 'Average', 300, 80],
+    ['aurora-replica-lag', 'AWS/RDS', 'AuroraReplicaLagMaximum', 'Maximum', 60, 2000],
+    ['aurora-acu-utilization', 'AWS/RDS', 'ACUUtilization', 'Average', 300, 90],
+    ['aurora-connections', 'AWS/RDS', 'DatabaseConnections', 'Maximum', 300, 720],
+    ['api-5xx-rate', 'AWS/ApiGateway', '5XXError', 'Average', 60, 0.01],
+    ['api-4xx-rate', 'AWS/ApiGateway', '4XXError', 'Average', 60, 0.1],
+    ['orders-queue-age', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 60, 60],
+    ['orders-dlq-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 60, 1],
+    ['events-dlq-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 60, 1],
+  ])('%s watches %s %s (%s, %i s) against %d and notifies the alert topic', (purpose, namespace, metricName, statistic, period, threshold) => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `alarm-${purpose}-us-east-1-test`,
+      Namespace: namespace,
+      MetricName: metricName,
+      Statistic: statistic,
+      Period: period,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [alertTopic],
+      OKActions: [alertTopic],
+    });
+  });
+
+  it('watches API p99 latency against the 1000 ms target', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'alarm-api-latency-p99-us-east-1-test',
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Threshold: 1000,
+      AlarmActions: [alertTopic],
+    });
+  });
+
+  it.each(['order-processor', 'order-query', 'sessions', 'session-stream', 'health', 'health-monitor'])('%s has error-rate (errors / invocations), throttle and p99 duration alarms', (purpose) => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `alarm-${purpose}-error-rate-us-east-1-test`,
+      Threshold: 1,
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: 'IF(invocations > 0, 100 * errors / invocations, 0)' })]),
+      AlarmActions: [alertTopic],
+    });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `alarm-${purpose}-throttles-us-east-1-test`, MetricName: 'Throttles', Statistic: 'Sum', Threshold: 1 });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `alarm-${purpose}-duration-p99-us-east-1-test`, MetricName: 'Duration', ExtendedStatistic: 'p99' });
+  });
+
+  it('combines the critical alarms into one "platform degraded" composite that notifies', () => {
+    const [composite] = Object.values(service.findResources('AWS::CloudWatch::CompositeAlarm'));
+    expect(composite?.Properties).toMatchObject({ AlarmName: 'alarm-platform-degraded-us-east-1-test', AlarmActions: [expect.objectContaining({ Ref: expect.stringMatching(/AlertingTopic/) })] });
+    const rule = JSON.stringify(composite?.Properties.AlarmRule);
+    expect(rule).toContain(') OR ALARM(');
+    for (const child of ['healthcheckstatus', 'healthmonitorheartbeat', 'api5xxrate', 'apilatencyp99', 'orderprocessorerrorrate', 'ordersdlqdepth', 'auroracpu', 'aurorareplicalag']) {
+      expect(rule).toContain(`{"Fn::GetAtt":["AlarmsAlarm${child}`);
+    }
+  });
+
+  it('forwards this stage\'s alarm state changes from the default bus to the platform bus', () => {
+    service.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'ebrule-alarm-state-changes-us-east-1-test',
+      EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [{ suffix: '-test' }] } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventBus'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+});
+
+describe('alert topic and dashboard', () => {
+  it('the alert topic is KMS-encrypted', () => {
+    service.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'sns-alerts-us-east-1-test', KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('one dashboard per stage covers API, functions, queue, database, sessions and health', () => {
+    const [dashboard] = Object.values(service.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboard?.Properties.DashboardName).toBe('dashboard-platform-us-east-1-test');
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const section of ['## API', '## Functions', '## Orders queue', '## Database', '## Sessions and health', 'HealthCheckStatus', 'HealthMonitorHeartbeat']) {
+      expect(body).toContain(section);
+    }
+  });
+});
