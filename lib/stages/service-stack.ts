@@ -7,6 +7,7 @@ import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { Alerting } from '../constructs/alerting';
+import { ApiDomain } from '../constructs/api-domain';
 import { HEALTH_PATH, HealthChecks } from '../constructs/health-checks';
 import { PlatformAlarms } from '../constructs/platform-alarms';
 import { PlatformDashboard } from '../constructs/platform-dashboard';
@@ -141,6 +142,15 @@ export class ServiceStack extends PlatformStack {
       sessionTable: props.sessions.table,
       healthCheckId: this.health.healthCheck.attrHealthCheckId,
     });
+
+    if (config.hostedZone) {
+      const domain = new ApiDomain(this, 'ApiDomain', {
+        hostedZone: config.hostedZone,
+        api: this.api.api,
+        healthCheckId: this.health.healthCheck.attrHealthCheckId,
+      });
+      new CfnOutput(this, 'ApiCustomDomain', { value: domain.domainName });
+    }
 
     this.apiUrlOutput = new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the v1 stage' });
     this.healthUrlOutput = new CfnOutput(this, 'HealthUrl', { value: `https://${this.health.apiHost}${HEALTH_PATH}`, description: 'Deep health endpoint (public)' });
