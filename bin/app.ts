@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 /**
- * CDK app entry: the sandbox copy of the trading platform stage (the pipeline stack joins with the delivery work).
- * Creates stacks and nothing else; configuration comes from lib/config.
+ * CDK app entry: the delivery pipeline (which deploys Staging and Prod) and a standalone sandbox copy of the stage.
+ * Creates stacks and nothing else; configuration comes from lib/config, context is read there only.
  */
 import { App } from 'aws-cdk-lib';
 import { loadAppConfig } from '../lib/config';
 import { registerNagPacks } from '../lib/compliance/nag';
+import { PipelineStack } from '../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../lib/stages/trading-platform-stage';
 
 const app = new App();
 const config = loadAppConfig(app.node, process.env);
 registerNagPacks(app);
+new PipelineStack(app, 'TradingPlatformPipeline', {
+  config,
+  stackName: 'cfn-pipeline-us-east-1-cicd',
+  description: 'Self-mutating delivery pipeline of the trading platform (Staging, approval, Prod)',
+});
 new TradingPlatformStage(app, `Sandbox-${config.sandbox.environmentSuffix}`, { config: config.sandbox });
 app.synth();

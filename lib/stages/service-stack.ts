@@ -3,7 +3,8 @@
  * health checks, alerting, alarms and dashboard.
  * It receives the data stack's constructs as typed props, never by name.
  */
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnElement, CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { Alerting } from '../constructs/alerting';
@@ -14,7 +15,7 @@ import { PlatformDashboard } from '../constructs/platform-dashboard';
 import { SessionService } from '../constructs/session-service';
 import { TradingDatabase } from '../constructs/database';
 import { Network } from '../constructs/network';
-import { OrderApi } from '../constructs/order-api';
+import { API_STAGE_NAME, OrderApi } from '../constructs/order-api';
 import { ORDER_PROCESSOR_TIMEOUT, OrderProcessing } from '../constructs/order-processing';
 import { OrderQueues } from '../constructs/order-queues';
 import { PlatformKey } from '../constructs/platform-key';
@@ -29,6 +30,8 @@ export interface ServiceStackProps extends PlatformStackProps {
   readonly database: TradingDatabase;
   readonly sessions: SessionTable;
   readonly parameters: RuntimeParameters;
+  /** @default - no smoke-test role */
+  readonly deliveryAccount?: string;
 }
 
 export class ServiceStack extends PlatformStack {
@@ -43,6 +46,8 @@ export class ServiceStack extends PlatformStack {
   public readonly dashboard: PlatformDashboard;
   public readonly apiUrlOutput: CfnOutput;
   public readonly healthUrlOutput: CfnOutput;
+  /** ARN of the role the pipeline's smoke test assumes; only in pipeline-deployed stages. */
+  public readonly smokeTestRoleArnOutput?: CfnOutput;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -156,6 +161,28 @@ export class ServiceStack extends PlatformStack {
     this.healthUrlOutput = new CfnOutput(this, 'HealthUrl', { value: `https://${this.health.apiHost}${HEALTH_PATH}`, description: 'Deep health endpoint (public)' });
     new CfnOutput(this, 'OrdersQueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
+
+    if (props.deliveryAccount) {
+      // The smoke test may place and read orders on this API and do nothing else.
+      const smokeTestRole = new iam.Role(this, 'SmokeTestRole', {
+        roleName: names.of('role', 'smoke-test'),
+        assumedBy: new iam.AccountPrincipal(props.deliveryAccount),
+        description: 'Pipeline post-deploy smoke test: signed order round trip only',
+        maxSessionDuration: Duration.hours(1),
+      });
+      smokeTestRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeOrderRoutes',
+          actions: ['execute-api:Invoke'],
+          resources: [this.api.api.arnForExecuteApi('POST', '/orders', API_STAGE_NAME), this.api.api.arnForExecuteApi('GET', '/orders/*', API_STAGE_NAME)],
+        }),
+      );
+      Validations.of(smokeTestRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:aws:execute-api:${this.region}:${this.account}:<${this.getLogicalId(this.api.api.node.defaultChild as CfnElement)}>/${API_STAGE_NAME}/GET/orders/*]`,
+        reason: 'GET of a single order by id on this API\'s v1 stage: the order id is the path parameter.',
+      });
+      this.smokeTestRoleArnOutput = new CfnOutput(this, 'SmokeTestRoleArn', { value: smokeTestRole.roleArn });
+    }
 
     adoptCdkProviders(this, config, names, encryptionKey);
   }

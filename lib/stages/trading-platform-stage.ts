@@ -10,6 +10,11 @@ import { ServiceStack } from './service-stack';
 
 export interface TradingPlatformStageProps extends StageProps {
   readonly config: EnvironmentConfig;
+  /**
+   * Account of the delivery pipeline; when set, the stage creates a smoke-test role that account may assume.
+   * @default - no smoke-test role (a sandbox deployed by hand)
+   */
+  readonly deliveryAccount?: string;
 }
 
 export class TradingPlatformStage extends Stage {
@@ -34,6 +39,7 @@ export class TradingPlatformStage extends Stage {
       database: this.dataStack.database,
       sessions: this.dataStack.sessions,
       parameters: this.dataStack.parameters,
+      deliveryAccount: props.deliveryAccount,
     });
   }
 }

@@ -1,0 +1,68 @@
+/**
+ * Pull-request validation: a CodeBuild project that runs the root `buildspec.yml` (tests, synth, cdk-nag report,
+ * cfn-lint) on every pull request, publishing test results to a report group and the reports as artifacts.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ResourceNames } from '../config';
+
+export interface PullRequestCheckProps {
+  readonly names: ResourceNames;
+  /** `owner/repository` on GitHub (through the account's CodeConnections source credential). */
+  readonly repository: string;
+  readonly encryptionKey: kms.IKey;
+  readonly reportBucket: s3.IBucket;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Default settings: standard Linux image, not privileged (no Docker needed), 60-minute timeout, PR events only. */
+export class PullRequestCheck extends Construct {
+  public readonly project: codebuild.Project;
+  public readonly testReports: codebuild.ReportGroup;
+
+  constructor(scope: Construct, id: string, props: PullRequestCheckProps) {
+    super(scope, id);
+    const [owner, repo] = props.repository.split('/');
+    if (!owner || !repo) throw new Error(`repository must be owner/name, got "${props.repository}"`);
+    this.testReports = new codebuild.ReportGroup(this, 'TestReports', {
+      reportGroupName: props.names.of('codeBuild', 'pr-tests'),
+      exportBucket: props.reportBucket,
+      removalPolicy: RemovalPolicy.DESTROY,
+      deleteReports: true,
+    });
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: props.names.logGroup('codebuild', 'pr-check'),
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.project = new codebuild.Project(this, 'Project', {
+      projectName: props.names.of('codeBuild', 'pr-check'),
+      description: 'Pull request validation: tests, synth with cdk-nag, cfn-lint; reports for reviewers',
+      source: codebuild.Source.gitHub({
+        owner,
+        repo,
+        reportBuildStatus: true,
+        webhook: true,
+        webhookFilters: [
+          codebuild.FilterGroup.inEventOf(
+            codebuild.EventAction.PULL_REQUEST_CREATED,
+            codebuild.EventAction.PULL_REQUEST_UPDATED,
+            codebuild.EventAction.PULL_REQUEST_REOPENED,
+          ),
+        ],
+      }),
+      buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspec.yml'),
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
+      encryptionKey: props.encryptionKey,
+      timeout: Duration.minutes(60),
+      artifacts: codebuild.Artifacts.s3({ bucket: props.reportBucket, path: 'pull-requests', includeBuildId: true, packageZip: true, name: 'reports' }),
+      logging: { cloudWatch: { logGroup } },
+    });
+    this.testReports.grantWrite(this.project);
+  }
+}
