@@ -13,5 +13,10 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/services/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/services/global-teardown.ts',
   testTimeout: 120000,
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  reporters: [
+    'default',
+    '<rootDir>/test/support/summary-reporter.js',
+    // JUnit XML for the pull-request check's CodeBuild report group (and any CI that reads it).
+    ['jest-junit', { outputDirectory: process.env.JEST_JUNIT_OUTPUT_DIR ?? 'reports/junit', outputName: 'jest.xml' }],
+  ],
 };
