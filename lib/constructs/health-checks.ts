@@ -149,6 +149,10 @@ export class HealthChecks extends Construct {
         HTTP_TIMEOUT_MS: '5000',
       },
     });
+    // No Lambda-level retries: a failed run has already alerted once, and the next run is an hour away.
+    // The failure destination is the same DLQ; its sqs:SendMessage and KMS grants are added explicitly below.
+    const deadLetterQueueArn = this.monitorDeadLetterQueue.queueArn;
+    this.monitor.function.configureAsyncInvoke({ retryAttempts: 0, onFailure: { bind: () => ({ destination: deadLetterQueueArn }) } });
     const monitorRole = this.monitor.function;
     monitorRole.addToRolePolicy(
       new iam.PolicyStatement({

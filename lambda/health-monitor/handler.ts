@@ -1,0 +1,55 @@
+/**
+ * EventBridge Scheduler adapter of the hourly health monitor (runs outside the VPC): wires the container's SDK clients
+ * and global fetch into runHealthMonitor once, returns the run's summary, and fails the invocation when delivery failed.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { errorMessage } from '../shared/errors';
+import { createObservability, traced, type Observability } from '../shared/observability';
+import { healthMonitorSettingsFromEnv } from './config';
+import { runHealthMonitor, type HealthMonitorSummary } from './monitor';
+import { sdkPorts } from './ports';
+
+type MonitorRun = () => Promise<HealthMonitorSummary>;
+
+let deployedRun: MonitorRun | undefined;
+
+/** The deployed entry point. The scheduled event carries nothing the run needs, so it is ignored. */
+export async function handler(_event: unknown, context: Context): Promise<HealthMonitorSummary> {
+  const observability = createObservability('health-monitor');
+  observability.logger.addContext(context);
+  try {
+    deployedRun ??= wireFromEnvironment(observability);
+    return await deployedRun();
+  } catch (err) {
+    // Failed checks do not get here (they are findings, alerted on); only configuration faults and undeliverable
+    // findings do, and failing the invocation is what lets the error alarm and the async DLQ see them.
+    observability.logger.error('health monitor run failed', { error: errorMessage(err) });
+    throw err;
+  }
+}
+
+function wireFromEnvironment(observability: Observability): MonitorRun {
+  const settings = healthMonitorSettingsFromEnv();
+  // Bounded SDK retries with short socket timeouts: a blip is absorbed, while a dead endpoint fails well within the
+  // per-call deadline instead of consuming it on one hung connection.
+  const sdkConfig = {
+    maxAttempts: 3,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 4_000 },
+  } as const;
+  const ports = sdkPorts({
+    route53: traced(observability, new Route53Client(sdkConfig)),
+    sqs: traced(observability, new SQSClient(sdkConfig)),
+    dynamodb: traced(observability, new DynamoDBClient(sdkConfig)),
+    cloudwatch: traced(observability, new CloudWatchClient(sdkConfig)),
+    sns: traced(observability, new SNSClient(sdkConfig)),
+    eventBridge: traced(observability, new EventBridgeClient(sdkConfig)),
+  });
+  return () => runHealthMonitor({ ...ports, logger: observability.logger }, settings);
+}

@@ -1,0 +1,188 @@
+/**
+ * One health monitor run: the four checks in parallel, each isolated and time-bounded; then metrics and (on any
+ * failure) exactly one SNS alert and one HealthCheckFailed event, in parallel; a delivery failure fails the run last.
+ */
+import { AppError } from '../shared/errors';
+import { ORDER_EVENT_SOURCE } from '../shared/order-events';
+import { silentLogger } from '../shared/observability';
+import {
+  explainError,
+  probeHealthEndpoint,
+  probeOrdersDlq,
+  probeRoute53HealthCheck,
+  probeSessionTable,
+  runCheck,
+  type CheckName,
+  type CheckResult,
+} from './checks';
+import type { HealthMonitorSettings } from './config';
+import { DeadlineExceededError, withDeadline } from './deadline';
+import { systemClock, type HealthMonitorPorts } from './ports';
+import {
+  alertMessage,
+  alertSubject,
+  buildMetricData,
+  failureEventDetail,
+  HEALTH_CHECK_FAILED_DETAIL_TYPE,
+  type RunFindings,
+} from './report';
+
+/** The platform's one event source, shared with the order events so the bus rules match both. */
+export const HEALTH_EVENT_SOURCE = ORDER_EVENT_SOURCE;
+
+export type DeliveryOutcome =
+  | { readonly delivered: true; /** SNS MessageId or EventBridge EventId. */ readonly id?: string; readonly count?: number }
+  | { readonly delivered: false; readonly error: string };
+
+export type AlertOutcome =
+  | { readonly required: false }
+  | { readonly required: true; readonly sns: DeliveryOutcome; readonly event: DeliveryOutcome };
+
+export interface HealthMonitorSummary {
+  readonly environment: string;
+  readonly checkedAt: string;
+  readonly healthy: boolean;
+  readonly failedChecks: readonly CheckName[];
+  readonly results: Readonly<Record<CheckName, CheckResult>>;
+  readonly metrics: DeliveryOutcome;
+  readonly alert: AlertOutcome;
+  readonly durationMs: number;
+}
+
+/**
+ * The run's findings could not all be delivered (metrics, alert or event). Thrown only after every delivery was
+ * attempted, so the invocation fails (the function's error alarm and async DLQ see it) without losing the others.
+ */
+export class HealthMonitorDeliveryError extends AppError {
+  readonly retryable = true;
+
+  constructor(readonly summary: HealthMonitorSummary) {
+    super(`Health monitor run for "${summary.environment}" could not deliver: ${deliveryFailures(summary).join('; ')}`);
+  }
+}
+
+function deliveryFailures(summary: HealthMonitorSummary): string[] {
+  const failures: string[] = [];
+  if (!summary.metrics.delivered) failures.push(`metrics (${summary.metrics.error})`);
+  if (summary.alert.required) {
+    if (!summary.alert.sns.delivered) failures.push(`SNS alert (${summary.alert.sns.error})`);
+    if (!summary.alert.event.delivered) failures.push(`HealthCheckFailed event (${summary.alert.event.error})`);
+  }
+  return failures;
+}
+
+/**
+ * Runs every check, publishes the metrics and, if anything failed, alerts once; returns the run's summary. Rejects only
+ * with HealthMonitorDeliveryError (carrying the summary), after every delivery has been attempted.
+ */
+export async function runHealthMonitor(ports: HealthMonitorPorts, settings: HealthMonitorSettings): Promise<HealthMonitorSummary> {
+  const clock = ports.clock ?? systemClock;
+  const logger = ports.logger ?? silentLogger;
+  const startedAt = clock.now();
+  const started = clock.monotonicMs();
+
+  // runCheck never rejects, so Promise.all here cannot lose a result the way a bare Promise.all over probes would.
+  const [healthEndpoint, route53HealthCheck, ordersDlq, sessionTable] = await Promise.all([
+    runCheck('HealthEndpoint', settings.httpTimeoutMs, clock, (signal) => probeHealthEndpoint(ports.fetch, settings.healthUrl, clock, signal)),
+    runCheck('Route53HealthCheck', settings.awsTimeoutMs, clock, (signal) =>
+      probeRoute53HealthCheck(ports.getHealthCheckStatus, settings.healthCheckId, signal),
+    ),
+    runCheck('OrdersDlq', settings.awsTimeoutMs, clock, (signal) => probeOrdersDlq(ports.getQueueAttributes, settings.ordersDlqUrl, signal)),
+    runCheck('SessionTable', settings.awsTimeoutMs, clock, (signal) => probeSessionTable(ports.describeTable, settings.sessionTableName, signal)),
+  ]);
+  const results = [healthEndpoint, route53HealthCheck, ordersDlq, sessionTable];
+  const failed = results.filter((result) => !result.healthy);
+  for (const result of failed) logger.warn('health check failed', { ...result });
+  const findings: RunFindings = { environment: settings.environment, checkedAt: startedAt.toISOString(), results };
+
+  // Metrics and alerting run side by side: a CloudWatch outage must not delay or prevent the alert, and vice versa.
+  const [metrics, alert] = await Promise.all([
+    publishMetrics(ports, settings, findings, startedAt),
+    failed.length === 0 ? Promise.resolve<AlertOutcome>({ required: false }) : sendAlert(ports, settings, findings),
+  ]);
+
+  const summary: HealthMonitorSummary = {
+    environment: settings.environment,
+    checkedAt: findings.checkedAt,
+    healthy: failed.length === 0,
+    failedChecks: failed.map((result) => result.check),
+    results: { HealthEndpoint: healthEndpoint, Route53HealthCheck: route53HealthCheck, OrdersDlq: ordersDlq, SessionTable: sessionTable },
+    metrics,
+    alert,
+    durationMs: Math.max(0, Math.round(clock.monotonicMs() - started)),
+  };
+  if (deliveryFailures(summary).length > 0) {
+    const error = new HealthMonitorDeliveryError(summary);
+    logger.error('health monitor could not deliver its findings', { error: error.message, summary });
+    throw error;
+  }
+  logger.info('health monitor run complete', { summary });
+  return summary;
+}
+
+async function publishMetrics(
+  ports: HealthMonitorPorts,
+  settings: HealthMonitorSettings,
+  findings: RunFindings,
+  timestamp: Date,
+): Promise<DeliveryOutcome> {
+  const metricData = buildMetricData(findings.results, settings.environment, timestamp);
+  return deliver('PutMetricData', settings.awsTimeoutMs, async (signal) => {
+    await ports.putMetricData({ Namespace: settings.metricsNamespace, MetricData: metricData }, signal);
+    return { delivered: true, count: metricData.length };
+  });
+}
+
+/** One SNS message and one event per run, whatever the number of failed checks; both channels are always attempted. */
+async function sendAlert(ports: HealthMonitorPorts, settings: HealthMonitorSettings, findings: RunFindings): Promise<AlertOutcome> {
+  const failedCount = findings.results.filter((result) => !result.healthy).length;
+  const [sns, event] = await Promise.all([
+    deliver('SNS Publish', settings.awsTimeoutMs, async (signal) => {
+      const output = await ports.publishAlert(
+        {
+          TopicArn: settings.alertTopicArn,
+          Subject: alertSubject(settings.environment, failedCount, findings.results.length),
+          Message: alertMessage(findings),
+          // Lets subscribers filter (e.g. page only for CRITICAL, or only for prod) without parsing the text.
+          MessageAttributes: {
+            severity: { DataType: 'String', StringValue: 'CRITICAL' },
+            environment: { DataType: 'String', StringValue: settings.environment },
+          },
+        },
+        signal,
+      );
+      return output.MessageId === undefined ? { delivered: true } : { delivered: true, id: output.MessageId };
+    }),
+    deliver('PutEvents', settings.awsTimeoutMs, async (signal) => {
+      const output = await ports.putEvents(
+        {
+          Entries: [
+            {
+              EventBusName: settings.eventBusName,
+              Source: HEALTH_EVENT_SOURCE,
+              DetailType: HEALTH_CHECK_FAILED_DETAIL_TYPE,
+              Detail: JSON.stringify(failureEventDetail(findings)),
+              Time: new Date(findings.checkedAt),
+            },
+          ],
+        },
+        signal,
+      );
+      const entry = output.Entries?.[0];
+      // PutEvents answers 200 even when it rejected the entry; only the entry says whether the event exists.
+      if ((output.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {
+        return { delivered: false, error: `PutEvents did not accept the event: ${entry?.ErrorCode ?? 'no entry result'}: ${entry?.ErrorMessage ?? ''}`.trim() };
+      }
+      return { delivered: true, id: entry.EventId };
+    }),
+  ]);
+  return { required: true, sns, event };
+}
+
+async function deliver(what: string, timeoutMs: number, operation: (signal: AbortSignal) => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
+  try {
+    return await withDeadline(what, timeoutMs, operation);
+  } catch (err) {
+    return { delivered: false, error: err instanceof DeadlineExceededError ? err.message : `${what}: ${explainError(err)}` };
+  }
+}
