@@ -107,7 +107,7 @@ export class PlatformAlarms extends Construct {
 
     this.degraded = new cloudwatch.CompositeAlarm(this, 'PlatformDegraded', {
       compositeAlarmName: props.names.of('alarm', 'platform-degraded'),
-      alarmDescription: 'Any critical alarm of the platform is firing: see the runbook entry of the child alarm',
+      alarmDescription: 'Any critical alarm of the platform is firing; work the child alarm. Runbook: docs/runbook.md#platform-degraded',
       alarmRule: cloudwatch.AlarmRule.anyOf(...critical.map((alarm) => cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM))),
     });
     this.degraded.addAlarmAction(new actions.SnsAction(props.alerting.topic));

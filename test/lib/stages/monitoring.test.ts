@@ -2,6 +2,8 @@
  * Assertions on sessions routes, the deep health endpoint, the Route 53 health check, the hourly monitor and every
  * alarm (metric, threshold, period, action) of one synthesized stage (suffix `test`).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { synthesizeStage } from '../../support/cdk-app';
 
@@ -211,5 +213,18 @@ describe('alert topic and dashboard', () => {
     for (const section of ['## API', '## Functions', '## Orders queue', '## Database', '## Sessions and health', 'HealthCheckStatus', 'HealthMonitorHeartbeat']) {
       expect(body).toContain(section);
     }
+  });
+});
+
+describe('runbook coverage', () => {
+  it('every alarm links to a runbook section that exists', () => {
+    const runbook = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'runbook.md'), 'utf8');
+    const alarms = [...Object.values(service.findResources('AWS::CloudWatch::Alarm')), ...Object.values(service.findResources('AWS::CloudWatch::CompositeAlarm'))];
+    expect(alarms.length).toBeGreaterThan(30);
+    const missing = alarms
+      .map((alarm) => String(alarm.Properties.AlarmDescription))
+      .map((description) => /docs\/runbook\.md#([a-z0-9-]+)/.exec(description)?.[1] ?? `(no runbook link in "${description}")`)
+      .filter((anchor) => !runbook.includes(`<a id="${anchor}"></a>`));
+    expect(missing).toEqual([]);
   });
 });
