@@ -92,6 +92,11 @@ export class PlatformAlarms extends Construct {
     this.alarm('api-4xx-rate', 'API: more than 10% of requests answered 4XX (clients broken or under attack)', api('4XXError', 'Average'), 0.1, 5, 3);
     critical.push(this.alarm('api-latency-p99', `API: p99 latency above ${API_P99_LATENCY_TARGET.toMilliseconds()} ms`, api('Latency', 'p99'), API_P99_LATENCY_TARGET.toMilliseconds(), 5, 3));
 
+    // Orders the processor could not store or announce after its in-invocation retries: returned to SQS as batch
+    // item failures, so they never show in the Lambda Errors metric (EMF metric from the processor).
+    const ordersFailed = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'OrdersFailed', dimensionsMap: { service: 'order-processor', Environment: props.names.environmentSuffix }, statistic: 'Sum', period: Duration.minutes(1) });
+    critical.push(this.alarm('orders-failed', 'Orders failed processing (retried by SQS; DLQ after maxReceiveCount) for 3 minutes', ordersFailed, 1, 3));
+
     // Queues
     critical.push(this.alarm('orders-queue-age', 'Orders waiting more than 60 s in the queue', props.ordersQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), 60, 3));
     for (const dlq of props.deadLetterQueues) {

@@ -13,14 +13,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config';
+import { ORDER_EVENT_DETAIL_TYPES, ORDER_EVENT_SOURCE } from '../../lambda/shared/order-events';
 
-/** `source` of every event the platform publishes. */
-export const EVENT_SOURCE = 'trading.platform';
+/** `source` of every event the platform publishes (shared with the functions that publish). */
+export const EVENT_SOURCE = ORDER_EVENT_SOURCE;
 
 /** Detail types published on the bus. */
 export const EVENT_DETAIL_TYPES = {
-  orderAccepted: 'OrderAccepted',
-  orderRejected: 'OrderRejected',
+  orderAccepted: ORDER_EVENT_DETAIL_TYPES.accepted,
+  orderRejected: ORDER_EVENT_DETAIL_TYPES.rejected,
   healthCheckFailed: 'HealthCheckFailed',
   sessionChanged: 'SessionChanged',
 } as const;

@@ -1,0 +1,87 @@
+/**
+ * The order processor's configuration: environment variables parsed once at cold start, and the risk limits read
+ * from SSM through Powertools Parameters, cached per container for PARAMETER_CACHE_SECONDS.
+ */
+import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { ConfigurationError, describeValue, errorMessage, isTransientError, TransientError } from '../shared/errors';
+import { intEnv, requireEnv, type EnvSource } from '../shared/env';
+import { compareDecimals, isDecimalString } from '../shared/order-schema';
+import type { RiskLimits } from './decide';
+
+export interface ProcessorSettings {
+  readonly eventBusName: string;
+  /** SSM parameter name of the kill switch ("true" / "false"). */
+  readonly tradingEnabledParameter: string;
+  /** SSM parameter name of the max order notional (decimal string, USD). */
+  readonly maxOrderNotionalParameter: string;
+  /** Orders with notional at or above this are flagged `largeNotional` in their event. */
+  readonly largeNotionalThreshold: string;
+  /** How long SSM values are cached per container: the delay before a flipped kill switch takes effect. */
+  readonly parameterCacheSeconds: number;
+}
+
+/**
+ * EVENT_BUS_NAME, TRADING_ENABLED_PARAMETER, MAX_ORDER_NOTIONAL_PARAMETER, LARGE_NOTIONAL_THRESHOLD (required);
+ * PARAMETER_CACHE_SECONDS (default 30). The DB_* variables are read by secretSettingsFromEnv.
+ */
+export function processorSettingsFromEnv(source: EnvSource = process.env): ProcessorSettings {
+  return {
+    eventBusName: requireEnv('EVENT_BUS_NAME', source),
+    tradingEnabledParameter: requireEnv('TRADING_ENABLED_PARAMETER', source),
+    maxOrderNotionalParameter: requireEnv('MAX_ORDER_NOTIONAL_PARAMETER', source),
+    largeNotionalThreshold: nonNegativeDecimal(requireEnv('LARGE_NOTIONAL_THRESHOLD', source), 'Environment variable LARGE_NOTIONAL_THRESHOLD'),
+    // An hour at most: a kill switch that takes longer than that to bite is no kill switch.
+    parameterCacheSeconds: intEnv('PARAMETER_CACHE_SECONDS', 30, { min: 0, max: 3_600, source }),
+  };
+}
+
+/** Loads the current limits; cached by the provider, so most calls cost nothing. */
+export type RiskLimitsSource = () => Promise<RiskLimits>;
+
+/**
+ * Reads both parameters through `provider` (one per container, so its cache lives as long as the container).
+ * A parameter that is missing or malformed is a ConfigurationError: the orders then fail and are retried or
+ * dead-lettered, never decided against a guessed limit (rejecting them all would be irreversible).
+ */
+export function ssmRiskLimits(
+  provider: Pick<SSMProvider, 'get'>,
+  settings: Pick<ProcessorSettings, 'tradingEnabledParameter' | 'maxOrderNotionalParameter' | 'parameterCacheSeconds'>,
+): RiskLimitsSource {
+  const read = async (name: string): Promise<string> => {
+    let value: string | undefined;
+    try {
+      value = await provider.get(name, { maxAge: settings.parameterCacheSeconds });
+    } catch (err) {
+      // Powertools wraps the SDK error in GetParameterError with the SDK error as cause; the classifier follows it.
+      if (isTransientError(err)) throw new TransientError(`Reading SSM parameter ${name} failed: ${errorMessage(err)}`, { cause: err });
+      throw new ConfigurationError(`Cannot read SSM parameter ${name}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (value === undefined) throw new ConfigurationError(`SSM parameter ${name} has no value`);
+    return value;
+  };
+  return async () => {
+    const [enabled, maxNotional] = await Promise.all([
+      read(settings.tradingEnabledParameter),
+      read(settings.maxOrderNotionalParameter),
+    ]);
+    return {
+      tradingEnabled: parseSwitch(enabled, settings.tradingEnabledParameter),
+      maxOrderNotional: nonNegativeDecimal(maxNotional.trim(), `SSM parameter ${settings.maxOrderNotionalParameter}`),
+    };
+  };
+}
+
+/** Exactly "true" or "false", as the parameter's allowedPattern enforces; anything else is not read as either. */
+function parseSwitch(value: string, name: string): boolean {
+  const normalised = value.trim();
+  if (normalised === 'true') return true;
+  if (normalised === 'false') return false;
+  throw new ConfigurationError(`SSM parameter ${name} must be "true" or "false", got ${describeValue(value)}`);
+}
+
+function nonNegativeDecimal(value: string, what: string): string {
+  if (!isDecimalString(value) || compareDecimals(value, '0') < 0) {
+    throw new ConfigurationError(`${what} must be a non-negative decimal string such as "250000.00", got ${describeValue(value)}`);
+  }
+  return value;
+}

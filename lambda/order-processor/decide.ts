@@ -1,0 +1,237 @@
+/**
+ * Pure decisions for one queued order: its idempotency key, schema validation, and the risk checks (kill switch,
+ * max notional), producing the row to insert. Nothing here can fail a record: every problem becomes a REJECTED row.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import { describeValue, ValidationError } from '../shared/errors';
+import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
+import {
+  compareDecimals,
+  notional,
+  validateOrder,
+  type OrderSide,
+  type OrderType,
+  type TimeInForce,
+  type ValidatedOrder,
+} from '../shared/order-schema';
+
+/** The runtime risk settings from SSM, parsed. */
+export interface RiskLimits {
+  /** The kill switch: false rejects every order. */
+  readonly tradingEnabled: boolean;
+  /** Largest allowed quantity x limitPrice, decimal string (USD). */
+  readonly maxOrderNotional: string;
+}
+
+/** A row for the `orders` table. Typed values are null when the body could not be trusted. */
+export interface NewOrderRow extends OrderKey {
+  readonly symbol: string | null;
+  readonly side: OrderSide | null;
+  readonly type: OrderType | null;
+  readonly quantity: string | null;
+  readonly limitPrice: string | null;
+  readonly timeInForce: TimeInForce | null;
+  readonly notional: string | null;
+  readonly status: OrderStatus;
+  readonly rejectReason: string | null;
+  /** JSON text for the jsonb column; only for orders rejected before their values could be stored typed. */
+  readonly requestPayload: string | null;
+  readonly sqsMessageId: string;
+  readonly receivedAt: Date;
+  readonly processedAt: Date;
+}
+
+/** A message after parsing: either a schema-valid order, or the reason it is not one. */
+export type ParsedMessage =
+  | { readonly kind: 'valid'; readonly key: OrderKey; readonly order: ValidatedOrder; readonly receivedAt: Date; readonly messageId: string }
+  | {
+      readonly kind: 'invalid';
+      readonly key: OrderKey;
+      readonly reason: string;
+      readonly requestPayload: string;
+      readonly receivedAt: Date;
+      readonly messageId: string;
+    };
+
+/** Stored as account_id when neither the queue nor the body names a usable account; a real account id has no '?'. */
+export const UNKNOWN_ACCOUNT = '?unknown';
+
+/**
+ * Parses and validates one SQS record. The key comes from the queue's own attributes first (MessageGroupId = account,
+ * MessageDeduplicationId = client order id, set by the API from the body), because those are what FIFO ordering and
+ * de-duplication acted on; for a body that names something else, the order is rejected rather than filed under either.
+ */
+export function parseMessage(record: SQSRecord, now: Date): ParsedMessage {
+  const receivedAt = sentAt(record) ?? now;
+  const parsed = parseJson(record.body);
+  const body = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
+  const groupId = nonEmpty(record.attributes.MessageGroupId);
+  const deduplicationId = nonEmpty(record.attributes.MessageDeduplicationId);
+  const key: OrderKey = {
+    accountId: groupId ?? identifierFrom(body, 'accountId') ?? UNKNOWN_ACCOUNT,
+    // The message id is unique per message, so an unkeyed poison message still gets its own row.
+    clientOrderId: deduplicationId ?? identifierFrom(body, 'clientOrderId') ?? `sqs-${record.messageId}`,
+  };
+  const invalid = (reason: string): ParsedMessage => ({
+    kind: 'invalid',
+    key,
+    reason,
+    requestPayload: storablePayload(record.body, parsed),
+    receivedAt,
+    messageId: record.messageId,
+  });
+
+  if (!parsed.ok) {
+    return invalid(new ValidationError('order', preview(record.body), `is not valid JSON: ${parsed.reason}`).message);
+  }
+  const validation = validateOrder(parsed.value);
+  if (!validation.ok) return invalid(validation.error.message);
+  const order = validation.order;
+  if (order.accountId !== key.accountId) {
+    return invalid(
+      new ValidationError('accountId', order.accountId, `does not match the SQS message group ${describeValue(key.accountId)} it was queued under`)
+        .message,
+    );
+  }
+  if (order.clientOrderId !== key.clientOrderId) {
+    return invalid(
+      new ValidationError(
+        'clientOrderId',
+        order.clientOrderId,
+        `does not match the SQS deduplication id ${describeValue(key.clientOrderId)} it was queued under`,
+      ).message,
+    );
+  }
+  return { kind: 'valid', key, order, receivedAt, messageId: record.messageId };
+}
+
+/** Applies the risk checks to a valid order, or records why an invalid one was rejected. */
+export function decide(message: ParsedMessage, limits: RiskLimits | undefined, processedAt: Date): NewOrderRow {
+  const common = { ...message.key, sqsMessageId: message.messageId, receivedAt: message.receivedAt, processedAt };
+  if (message.kind === 'invalid') {
+    return {
+      ...common,
+      symbol: null,
+      side: null,
+      type: null,
+      quantity: null,
+      limitPrice: null,
+      timeInForce: null,
+      notional: null,
+      status: 'REJECTED',
+      rejectReason: message.reason,
+      requestPayload: message.requestPayload,
+    };
+  }
+  if (limits === undefined) {
+    // processOrderBatch loads the limits whenever a valid order is present; reaching this is a programming error.
+    throw new Error('risk limits are required to decide a valid order');
+  }
+  const { order } = message;
+  // A MARKET order has no price until it executes, so its notional is unknown here and the max-notional check cannot
+  // apply to it; bounding market orders needs a reference price (last trade), which this platform does not have yet.
+  const orderNotional = order.type === 'LIMIT' ? notional(order.quantity, order.limitPrice) : null;
+  const rejectReason = riskRejection(order, orderNotional, limits);
+  return {
+    ...common,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity,
+    limitPrice: order.type === 'LIMIT' ? order.limitPrice : null,
+    timeInForce: order.timeInForce,
+    notional: orderNotional,
+    status: rejectReason === undefined ? 'ACCEPTED' : 'REJECTED',
+    rejectReason: rejectReason ?? null,
+    requestPayload: null,
+  };
+}
+
+/** The kill switch first: while trading is off, no order is judged on its merits. */
+function riskRejection(order: ValidatedOrder, orderNotional: string | null, limits: RiskLimits): string | undefined {
+  if (!limits.tradingEnabled) return 'Trading is disabled by the operator kill switch: no orders are accepted';
+  if (orderNotional !== null && order.type === 'LIMIT' && compareDecimals(orderNotional, limits.maxOrderNotional) > 0) {
+    return (
+      `Order notional ${orderNotional} (quantity ${order.quantity} x limitPrice ${order.limitPrice}) ` +
+      `exceeds the maximum order notional ${limits.maxOrderNotional}`
+    );
+  }
+  return undefined;
+}
+
+type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+
+function parseJson(text: string): JsonParseResult {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, reason: err instanceof SyntaxError ? err.message : 'unparseable' };
+  }
+}
+
+function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function identifierFrom(body: Readonly<Record<string, unknown>> | undefined, field: 'accountId' | 'clientOrderId'): string | undefined {
+  const value = body !== undefined && Object.hasOwn(body, field) ? body[field] : undefined;
+  // Only schema-valid ids: anything else could break the insert (NUL bytes, 10 kB) and with it the whole batch.
+  return isOrderIdentifier(field, value) ? value : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function sentAt(record: SQSRecord): Date | undefined {
+  const millis = Number(record.attributes.SentTimestamp);
+  return Number.isSafeInteger(millis) && millis > 0 ? new Date(millis) : undefined;
+}
+
+/** A short, printable preview of a non-JSON body for the reject reason; the whole body goes to request_payload. */
+function preview(body: string): string {
+  const shown = body.length > 64 ? `${body.slice(0, 64)}…` : body;
+  return shown.replace(/[^\x20-\x7e]/gu, (char) => `<U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
+/** PostgreSQL's jsonb parser recurses; far below the depth where it would hit its stack limit. */
+const MAX_STORED_JSON_DEPTH = 64;
+
+/**
+ * JSON text the jsonb column is certain to accept. jsonb refuses \u0000 and unpaired surrogates, which JSON.parse
+ * accepts, and a very deep structure exhausts its stack; one such message would fail the whole batch's insert. Those
+ * bodies (and non-JSON ones) are kept as a JSON string of the raw body, with the offending characters replaced.
+ */
+export function storablePayload(body: string, parsed: JsonParseResult): string {
+  if (parsed.ok) {
+    const text = JSON.stringify(parsed.value);
+    if (text !== undefined && !/\\u(0000|d[89a-f][0-9a-f]{2})/iu.test(text) && jsonDepth(text) <= MAX_STORED_JSON_DEPTH) return text;
+  }
+  return JSON.stringify(wellFormedWithoutNul(body));
+}
+
+function wellFormedWithoutNul(text: string): string {
+  return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** Nesting depth of JSON text produced by JSON.stringify (so every quote inside a string is escaped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (char === '\\') index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      deepest = Math.max(deepest, depth);
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    }
+  }
+  return deepest;
+}

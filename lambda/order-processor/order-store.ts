@@ -1,0 +1,162 @@
+/**
+ * Writes a whole batch of decided orders with one idempotent multi-row INSERT and reads back the stored rows, retrying
+ * transient database faults with backoff (reconnecting after a failover) for as long as the invocation can afford.
+ */
+import type { PoolClient } from 'pg';
+import type { DbPoolManager } from '../shared/db';
+import { isAuthenticationError, isTransientError } from '../shared/errors';
+import type { LogPort } from '../shared/observability';
+import { STORED_ORDER_COLUMNS, toStoredOrder, type OrderKey, type StoredOrder } from '../shared/order-records';
+import type { NewOrderRow } from './decide';
+import { retryWithinBudget, type BackoffSettings, type TimeBudget } from './time-budget';
+
+export interface SaveResult {
+  /** The stored row for every key of the batch, by `orderKeyString`. */
+  readonly stored: ReadonlyMap<string, StoredOrder>;
+  /**
+   * Keys this call inserted; the others already existed (a redelivery). For metrics only: after a retry whose first
+   * attempt committed before the connection broke, rows this invocation wrote are counted as existing.
+   */
+  readonly inserted: ReadonlySet<string>;
+}
+
+/** The processor's port to its database. */
+export interface OrderStore {
+  save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult>;
+}
+
+/** A map key for an order key; JSON so that no separator can collide, whatever an unvalidated key contains. */
+export function orderKeyString(key: OrderKey): string {
+  return JSON.stringify([key.accountId, key.clientOrderId]);
+}
+
+/** Column, SQL cast and value of a row, in insert order. */
+const INSERT_COLUMNS: ReadonlyArray<readonly [string, string, (row: NewOrderRow) => unknown]> = [
+  ['account_id', 'text', (row) => row.accountId],
+  ['client_order_id', 'text', (row) => row.clientOrderId],
+  ['symbol', 'text', (row) => row.symbol],
+  ['side', 'text', (row) => row.side],
+  ['order_type', 'text', (row) => row.type],
+  ['quantity', 'numeric', (row) => row.quantity],
+  ['limit_price', 'numeric', (row) => row.limitPrice],
+  ['time_in_force', 'text', (row) => row.timeInForce],
+  ['notional', 'numeric', (row) => row.notional],
+  ['status', 'text', (row) => row.status],
+  ['reject_reason', 'text', (row) => row.rejectReason],
+  ['request_payload', 'jsonb', (row) => row.requestPayload],
+  ['sqs_message_id', 'text', (row) => row.sqsMessageId],
+  ['received_at', 'timestamptz', (row) => row.receivedAt],
+  ['processed_at', 'timestamptz', (row) => row.processedAt],
+];
+
+/**
+ * The batch's INSERT: placeholders only, values travel as parameters. Decimal strings reach NUMERIC as text, so no
+ * float is involved. A FIFO batch holds at most 10 messages, so 150 parameters, far below PostgreSQL's 65535.
+ */
+export function buildInsert(rows: readonly NewOrderRow[]): { readonly text: string; readonly values: unknown[] } {
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const placeholders = INSERT_COLUMNS.map(([, cast, read]) => {
+      values.push(read(row));
+      return `$${values.length}::${cast}`;
+    });
+    return `(${placeholders.join(', ')})`;
+  });
+  const text =
+    `INSERT INTO orders (${INSERT_COLUMNS.map(([column]) => column).join(', ')})\n` +
+    `VALUES ${tuples.join(',\n       ')}\n` +
+    // The idempotency key: a redelivered message inserts nothing and the first decision stands.
+    'ON CONFLICT (account_id, client_order_id) DO NOTHING\n' +
+    'RETURNING account_id, client_order_id';
+  return { text, values };
+}
+
+const SELECT_BY_KEYS =
+  `SELECT ${STORED_ORDER_COLUMNS} FROM orders\n` +
+  'WHERE (account_id, client_order_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))';
+
+export interface PostgresOrderStoreOptions {
+  /**
+   * Backoff for transient faults, bounded further by the invocation's remaining time.
+   * @default { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 4000 }
+   */
+  readonly retry?: BackoffSettings;
+  /**
+   * Time to keep for after the database work (one more attempt may take the 5 s connection timeout, then publishing).
+   * @default 8000
+   */
+  readonly reserveMs?: number;
+  readonly logger: LogPort;
+}
+
+export class PostgresOrderStore implements OrderStore {
+  private readonly retry: BackoffSettings;
+  private readonly reserveMs: number;
+
+  constructor(
+    private readonly db: DbPoolManager,
+    private readonly options: PostgresOrderStoreOptions,
+  ) {
+    this.retry = options.retry ?? { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 4_000 };
+    this.reserveMs = options.reserveMs ?? 8_000;
+  }
+
+  async save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
+    if (rows.length === 0) return { stored: new Map(), inserted: new Set() };
+    const insert = buildInsert(rows);
+    const keys = uniqueKeys(rows);
+    let credentialsRefreshed = false;
+    // The pool manager's own retry is off: this loop is the one that knows the invocation's deadline. The pool
+    // manager still discards a broken pool on every failed attempt, so each retry reconnects (after a failover).
+    return retryWithinBudget(
+      () => this.db.withClient((client) => insertAndReadBack(client, insert, keys), { retry: false }),
+      {
+        ...this.retry,
+        budget,
+        reserveMs: this.reserveMs,
+        logger: this.options.logger,
+        operation: 'storing the order batch',
+        isRetryable: (error) => {
+          if (isTransientError(error)) return true;
+          // Once, with credentials re-read from the secret: they may just have been rotated.
+          if (isAuthenticationError(error) && !credentialsRefreshed) {
+            credentialsRefreshed = true;
+            return true;
+          }
+          return false;
+        },
+      },
+    );
+  }
+}
+
+/**
+ * Both statements on one connection and retried together: if the connection dies after the insert committed, the
+ * retry's insert is a no-op and the read-back still sees the rows. Reading from the writer, the rows are current.
+ */
+async function insertAndReadBack(
+  client: PoolClient,
+  insert: { readonly text: string; readonly values: unknown[] },
+  keys: readonly OrderKey[],
+): Promise<SaveResult> {
+  const inserted = await client.query<{ account_id: string; client_order_id: string }>(insert.text, insert.values);
+  const selected = await client.query<Record<string, unknown>>(SELECT_BY_KEYS, [
+    keys.map((key) => key.accountId),
+    keys.map((key) => key.clientOrderId),
+  ]);
+  const stored = new Map<string, StoredOrder>();
+  for (const row of selected.rows) {
+    const order = toStoredOrder(row);
+    stored.set(orderKeyString(order), order);
+  }
+  return {
+    stored,
+    inserted: new Set(inserted.rows.map((row) => orderKeyString({ accountId: row.account_id, clientOrderId: row.client_order_id }))),
+  };
+}
+
+function uniqueKeys(rows: readonly NewOrderRow[]): OrderKey[] {
+  const keys = new Map<string, OrderKey>();
+  for (const row of rows) keys.set(orderKeyString(row), { accountId: row.accountId, clientOrderId: row.clientOrderId });
+  return [...keys.values()];
+}

@@ -1,0 +1,60 @@
+/**
+ * Retries bounded by the invocation's remaining time: a backoff that would outlive the Lambda timeout is not taken,
+ * so the records fail cleanly as batch-item failures (and SQS redelivers them) instead of the whole batch timing out.
+ */
+import type { Context } from 'aws-lambda';
+import { errorMessage } from '../shared/errors';
+import type { LogPort } from '../shared/observability';
+import { retry, type RetryOptions } from '../shared/retry';
+
+/** How much of the invocation is left; the Lambda context in production, a fixed allowance in tests. */
+export interface TimeBudget {
+  remainingMs(): number;
+}
+
+/** Backoff settings a caller may tune; `sleep` and `random` are there so tests run fast and deterministically. */
+export type BackoffSettings = Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
+
+/** A budget from the Lambda context; without one (a direct call), `fallbackMs` from now. */
+export function lambdaTimeBudget(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, fallbackMs = 30_000): TimeBudget {
+  if (context !== undefined) return { remainingMs: () => context.getRemainingTimeInMillis() };
+  const deadline = Date.now() + fallbackMs;
+  return { remainingMs: () => deadline - Date.now() };
+}
+
+export interface BudgetedRetryOptions extends BackoffSettings {
+  readonly budget: TimeBudget;
+  /**
+   * Time that must remain after a backoff: enough for one more attempt plus the rest of the invocation (publishing,
+   * returning the response). A wait that would leave less is skipped and the last error is thrown instead.
+   */
+  readonly reserveMs: number;
+  readonly isRetryable: (error: unknown, attempt: number) => boolean;
+  /** Names the operation in log lines. */
+  readonly operation: string;
+  readonly logger: LogPort;
+}
+
+export async function retryWithinBudget<T>(operation: (attempt: number) => Promise<T>, options: BudgetedRetryOptions): Promise<T> {
+  return retry(operation, {
+    maxAttempts: options.maxAttempts,
+    baseDelayMs: options.baseDelayMs,
+    maxDelayMs: options.maxDelayMs,
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+    isRetryable: options.isRetryable,
+    onRetry: ({ attempt, delayMs, error }) => {
+      const remainingMs = options.budget.remainingMs();
+      if (remainingMs - delayMs < options.reserveMs) {
+        options.logger.warn(`${options.operation} failed and there is no time left to retry`, {
+          attempt,
+          remainingMs,
+          error: errorMessage(error),
+        });
+        // retry() propagates onRetry's error; rethrowing the original keeps its classification for the caller.
+        throw error;
+      }
+      options.logger.warn(`${options.operation} failed, retrying`, { attempt, delayMs, error: errorMessage(error) });
+    },
+  });
+}

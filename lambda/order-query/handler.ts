@@ -1,0 +1,78 @@
+/**
+ * API Gateway proxy adapter for GET /v1/orders/{orderId}: reads the order from the Aurora reader endpoint and maps
+ * each error type to its one status code (400 malformed id, 404 unknown, 503 database unavailable, 500 otherwise).
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
+import { errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
+import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { getOrder, PostgresOrderReader, type OrderReader } from './get-order';
+
+export interface OrderQueryDeps {
+  readonly reader: OrderReader;
+  /** @default silentLogger */
+  readonly logger?: LogPort;
+}
+
+/** Only what the handler reads, so tests can build events without the whole API Gateway shape. */
+export type OrderQueryEvent = Pick<APIGatewayProxyEvent, 'pathParameters'> & {
+  readonly requestContext?: Pick<APIGatewayProxyEvent['requestContext'], 'requestId'>;
+};
+
+export type OrderQueryHandler = (event: OrderQueryEvent) => Promise<APIGatewayProxyResult>;
+
+export function createHandler(deps: OrderQueryDeps): OrderQueryHandler {
+  const logger = deps.logger ?? silentLogger;
+  return async (event) => {
+    const requestId = event.requestContext?.requestId;
+    try {
+      return json(200, await getOrder(event.pathParameters?.orderId, deps.reader));
+    } catch (err) {
+      // The one place errors become status codes. Bodies carry our own messages only: never a host, SQL or stack.
+      if (err instanceof ValidationError) return json(400, { message: err.message, requestId });
+      if (err instanceof NotFoundError) return json(404, { message: err.message, requestId });
+      if (isTransientError(err)) {
+        logger.warn('order lookup failed: database unavailable', { requestId, error: errorMessage(err) });
+        return json(503, { message: 'The order store is temporarily unavailable; retry shortly', requestId }, { 'Retry-After': '1' });
+      }
+      logger.error('order lookup failed', { requestId, error: errorMessage(err) });
+      return json(500, { message: 'Internal error', requestId });
+    }
+  };
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode,
+    // Orders change state only once, but a 404 may turn into a 200 moments later: nothing is cached.
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+let deployedHandler: OrderQueryHandler | undefined;
+
+/**
+ * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
+ * Environment: DB_SECRET_ARN, DB_HOST (the reader endpoint), DB_PORT, DB_NAME (see secretSettingsFromEnv).
+ */
+export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  const observability = createObservability('order-query');
+  observability.logger.addContext(context);
+  deployedHandler ??= createHandler({
+    reader: new PostgresOrderReader(
+      new DbPoolManager({
+        settings: secretSettingsFromEnv(traced(observability, new SecretsManagerClient({ maxAttempts: 3, retryMode: 'standard' }))),
+        logger: observability.logger,
+        applicationName: 'order-query',
+        // The function has 10 s and the API a p99 target under 1 s: fail fast and let the client retry on 503.
+        connectionTimeoutMs: 2_000,
+        statementTimeoutMs: 2_000,
+        retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 800 },
+      }),
+    ),
+    logger: observability.logger,
+  });
+  return deployedHandler(event);
+}

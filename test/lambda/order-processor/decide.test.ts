@@ -1,0 +1,200 @@
+/**
+ * The processor's pure decisions and configuration parsing: idempotency keys, rejection reasons, risk rules at their
+ * boundaries, jsonb-safe payloads, the environment contract, and the risk parameters as read from (moto) SSM.
+ */
+import { randomBytes } from 'node:crypto';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SQSRecord } from 'aws-lambda';
+import { processorSettingsFromEnv, ssmRiskLimits } from '../../../lambda/order-processor/config';
+import { decide, parseMessage, storablePayload, UNKNOWN_ACCOUNT, type RiskLimits } from '../../../lambda/order-processor/decide';
+import { ConfigurationError } from '../../../lambda/shared/errors';
+import { awsClientConfig } from '../../support/services';
+
+const NOW = new Date('2026-03-02T10:00:00.000Z');
+const SENT = new Date('2026-03-02T09:59:59.123Z');
+const OPEN: RiskLimits = { tradingEnabled: true, maxOrderNotional: '100000' };
+
+function record(body: string, attributes: { group?: string; dedup?: string; sent?: string } = {}): SQSRecord {
+  return {
+    messageId: 'msg-1',
+    receiptHandle: 'rh',
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: attributes.sent ?? String(SENT.getTime()),
+      SenderId: 'sender',
+      ApproximateFirstReceiveTimestamp: String(SENT.getTime()),
+      ...(attributes.group === undefined ? {} : { MessageGroupId: attributes.group }),
+      ...(attributes.dedup === undefined ? {} : { MessageDeduplicationId: attributes.dedup }),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders.fifo',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const limitOrder = {
+  clientOrderId: 'c-1',
+  accountId: 'ACC-1',
+  symbol: 'MSFT',
+  side: 'BUY',
+  type: 'LIMIT',
+  quantity: '0.1',
+  limitPrice: '3',
+  timeInForce: 'FOK',
+};
+
+function decided(body: unknown, limits: RiskLimits = OPEN) {
+  return decide(parseMessage(record(JSON.stringify(body), { group: 'ACC-1', dedup: 'c-1' }), NOW), limits, NOW);
+}
+
+describe('parseMessage', () => {
+  it('keys the order by the queue attributes and takes receivedAt from SentTimestamp', () => {
+    const parsed = parseMessage(record(JSON.stringify(limitOrder), { group: 'ACC-1', dedup: 'c-1' }), NOW);
+    expect(parsed).toMatchObject({ kind: 'valid', key: { accountId: 'ACC-1', clientOrderId: 'c-1' }, receivedAt: SENT });
+  });
+
+  it('falls back to valid body ids, then to placeholders that cannot collide with a real account', () => {
+    expect(parseMessage(record(JSON.stringify(limitOrder)), NOW).key).toEqual({ accountId: 'ACC-1', clientOrderId: 'c-1' });
+    expect(parseMessage(record('[1]'), NOW).key).toEqual({ accountId: UNKNOWN_ACCOUNT, clientOrderId: 'sqs-msg-1' });
+    // A body id that could break the insert (NUL, 200 characters) is not used as a key.
+    expect(parseMessage(record(JSON.stringify({ accountId: 'A\u0000', clientOrderId: 'x'.repeat(200) })), NOW).key).toEqual({
+      accountId: UNKNOWN_ACCOUNT,
+      clientOrderId: 'sqs-msg-1',
+    });
+  });
+
+  it('uses the clock when SentTimestamp is unusable', () => {
+    expect(parseMessage(record('{}', { sent: 'soon' }), NOW).receivedAt).toEqual(NOW);
+  });
+
+  it('rejects a body whose client order id differs from the deduplication id', () => {
+    const parsed = parseMessage(record(JSON.stringify(limitOrder), { group: 'ACC-1', dedup: 'other' }), NOW);
+    expect(parsed).toMatchObject({
+      kind: 'invalid',
+      key: { accountId: 'ACC-1', clientOrderId: 'other' },
+      reason: 'Invalid clientOrderId "c-1": does not match the SQS deduplication id "other" it was queued under',
+    });
+  });
+
+  it('shows unprintable characters of a non-JSON body in the reason', () => {
+    const parsed = parseMessage(record('\u202Eoops', { group: 'ACC-1', dedup: 'c-1' }), NOW);
+    expect(parsed.kind === 'invalid' && parsed.reason).toMatch(/^Invalid order "<U\+202E>oops": is not valid JSON/);
+  });
+});
+
+describe('decide', () => {
+  it('accepts a LIMIT order with its exact notional', () => {
+    expect(decided(limitOrder)).toMatchObject({ status: 'ACCEPTED', notional: '0.3', rejectReason: null, limitPrice: '3', requestPayload: null });
+  });
+
+  it('accepts a notional equal to the maximum and rejects one just above it', () => {
+    expect(decided({ ...limitOrder, quantity: '1000', limitPrice: '100' }).status).toBe('ACCEPTED');
+    expect(decided({ ...limitOrder, quantity: '1000', limitPrice: '100.00000001' })).toMatchObject({
+      status: 'REJECTED',
+      rejectReason: 'Order notional 100000.00001 (quantity 1000 x limitPrice 100.00000001) exceeds the maximum order notional 100000',
+    });
+  });
+
+  it('never applies the notional limit to MARKET orders, which have no price', () => {
+    // The price is dropped: the schema forbids one on a MARKET order.
+    const { limitPrice, ...withoutPrice } = limitOrder;
+    expect(limitPrice).toBe('3');
+    expect(decided({ ...withoutPrice, type: 'MARKET', quantity: '999999999999' })).toMatchObject({ status: 'ACCEPTED', notional: null, limitPrice: null });
+  });
+
+  it('checks the kill switch before anything else', () => {
+    expect(decided({ ...limitOrder, quantity: '1000000' }, { tradingEnabled: false, maxOrderNotional: '1' })).toMatchObject({
+      status: 'REJECTED',
+      rejectReason: 'Trading is disabled by the operator kill switch: no orders are accepted',
+      symbol: 'MSFT',
+    });
+  });
+
+  it('stores an invalid order untyped, with its reason and payload, without needing limits', () => {
+    const row = decide(parseMessage(record('{"accountId":"ACC-1"}', { group: 'ACC-1', dedup: 'c-1' }), NOW), undefined, NOW);
+    expect(row).toMatchObject({
+      status: 'REJECTED',
+      rejectReason: 'Invalid clientOrderId undefined: is required',
+      symbol: null,
+      quantity: null,
+      requestPayload: '{"accountId":"ACC-1"}',
+      processedAt: NOW,
+    });
+  });
+});
+
+describe('storablePayload', () => {
+  const parse = (text: string) => ({ ok: true as const, value: JSON.parse(text) as unknown });
+
+  it('keeps JSON as JSON and anything jsonb would refuse as a JSON string of the body', () => {
+    expect(storablePayload('{"a": 1}', parse('{"a": 1}'))).toBe('{"a":1}');
+    expect(storablePayload('{"a":"\\u0000"}', parse('{"a":"\\u0000"}'))).toBe(JSON.stringify('{"a":"\\u0000"}'));
+    expect(storablePayload('"\\ud800"', parse('"\\ud800"'))).toBe(JSON.stringify('"\\ud800"'));
+    const deep = `${'['.repeat(100)}${']'.repeat(100)}`;
+    expect(storablePayload(deep, parse(deep))).toBe(JSON.stringify(deep));
+    expect(storablePayload('not json', { ok: false, reason: 'x' })).toBe('"not json"');
+  });
+
+  it('replaces characters jsonb cannot hold in a raw body', () => {
+    expect(JSON.parse(storablePayload('a\u0000b\uD800c', { ok: false, reason: 'x' }))).toBe('a\uFFFDb\uFFFDc');
+  });
+});
+
+describe('processorSettingsFromEnv', () => {
+  const env = {
+    EVENT_BUS_NAME: 'eventbus-trading-us-east-1-dev',
+    TRADING_ENABLED_PARAMETER: '/trading/dev/orders/trading-enabled',
+    MAX_ORDER_NOTIONAL_PARAMETER: '/trading/dev/orders/max-order-notional',
+    LARGE_NOTIONAL_THRESHOLD: '250000.00',
+  };
+
+  it('reads the contract of the CDK side with a 30 s default cache', () => {
+    expect(processorSettingsFromEnv(env)).toEqual({
+      eventBusName: 'eventbus-trading-us-east-1-dev',
+      tradingEnabledParameter: '/trading/dev/orders/trading-enabled',
+      maxOrderNotionalParameter: '/trading/dev/orders/max-order-notional',
+      largeNotionalThreshold: '250000.00',
+      parameterCacheSeconds: 30,
+    });
+    expect(processorSettingsFromEnv({ ...env, PARAMETER_CACHE_SECONDS: '5' }).parameterCacheSeconds).toBe(5);
+  });
+
+  it('names the variable and the bad value', () => {
+    expect(() => processorSettingsFromEnv({ ...env, EVENT_BUS_NAME: '' })).toThrow('Environment variable EVENT_BUS_NAME is required but empty');
+    expect(() => processorSettingsFromEnv({ ...env, LARGE_NOTIONAL_THRESHOLD: '1e6' })).toThrow(/LARGE_NOTIONAL_THRESHOLD .*"1e6"/);
+    expect(() => processorSettingsFromEnv({ ...env, PARAMETER_CACHE_SECONDS: '-1' })).toThrow(/PARAMETER_CACHE_SECONDS/);
+  });
+});
+
+describe('ssmRiskLimits (moto SSM)', () => {
+  const ssm = new SSMClient(awsClientConfig());
+  const prefix = `/trading/t${randomBytes(4).toString('hex')}`;
+  let parameterSet = 0;
+  const limits = (enabled: string, max: string | undefined) => async () => {
+    parameterSet += 1;
+    const names = { tradingEnabledParameter: `${prefix}/${parameterSet}/enabled`, maxOrderNotionalParameter: `${prefix}/${parameterSet}/max` };
+    await ssm.send(new PutParameterCommand({ Name: names.tradingEnabledParameter, Value: enabled, Type: 'String', Overwrite: true }));
+    if (max !== undefined) {
+      await ssm.send(new PutParameterCommand({ Name: names.maxOrderNotionalParameter, Value: max, Type: 'String', Overwrite: true }));
+    }
+    return ssmRiskLimits(new SSMProvider({ awsSdkV3Client: ssm }), { ...names, parameterCacheSeconds: 30 })();
+  };
+
+  it('parses the switch strictly and the limit as a decimal', async () => {
+    await expect(limits('false', '250000.50')()).resolves.toEqual({ tradingEnabled: false, maxOrderNotional: '250000.50' });
+    await expect(limits('yes', '1')()).rejects.toThrow(
+      new ConfigurationError(`SSM parameter ${prefix}/2/enabled must be "true" or "false", got "yes"`),
+    );
+    await expect(limits('true', '-5')()).rejects.toThrow(/max must be a non-negative decimal string .*"-5"/);
+  });
+
+  it('treats a missing parameter as a configuration fault, not as a limit', async () => {
+    const error = await limits('true', undefined)().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(String(error)).toContain(`${prefix}/4/max`);
+  });
+});
