@@ -17,6 +17,16 @@ import { ResourceNames } from '../config';
 /** Root of the Lambda sources; each function lives in `lambda/<folder>/handler.ts`. */
 export const LAMBDA_SOURCE_ROOT = path.join(__dirname, '..', '..', 'lambda');
 
+/**
+ * esbuild settings shared by every function, and by `bench/bundles.ts` so the measured bundles are the deployed ones.
+ * The runtime ships AWS SDK v3; bundling it would triple each bundle for no gain.
+ */
+export const BUNDLE_SETTINGS = {
+  minify: true,
+  target: 'node24',
+  externalModules: ['@aws-sdk/*', 'pg-native'],
+} as const;
+
 /** Where an in-VPC function runs. */
 export interface FunctionNetworkProps {
   readonly vpc: ec2.IVpc;
@@ -138,13 +148,12 @@ export class PlatformFunction extends Construct {
         ...props.environment,
       },
       bundling: {
-        minify: true,
+        minify: BUNDLE_SETTINGS.minify,
         sourceMap: true,
         sourcesContent: false,
-        target: 'node24',
+        target: BUNDLE_SETTINGS.target,
         format: nodejs.OutputFormat.CJS,
-        // The runtime ships AWS SDK v3; bundling it would triple each bundle for no gain.
-        externalModules: ['@aws-sdk/*', 'pg-native'],
+        externalModules: [...BUNDLE_SETTINGS.externalModules],
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
