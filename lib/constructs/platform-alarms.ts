@@ -97,6 +97,9 @@ export class PlatformAlarms extends Construct {
     const ordersFailed = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'OrdersFailed', dimensionsMap: { service: 'order-processor', Environment: props.names.environmentSuffix }, statistic: 'Sum', period: Duration.minutes(1) });
     critical.push(this.alarm('orders-failed', 'Orders failed processing (retried by SQS; DLQ after maxReceiveCount) for 3 minutes', ordersFailed, 1, 3));
 
+    const sessionEventsFailed = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'SessionEventsFailed', dimensionsMap: { service: 'session-stream' }, statistic: 'Sum', period: Duration.minutes(5) });
+    this.alarm('session-events-failed', 'Session changes could not be put on the event bus (stream retries, then the failure queue)', sessionEventsFailed, 1, 2);
+
     // Queues
     critical.push(this.alarm('orders-queue-age', 'Orders waiting more than 60 s in the queue', props.ordersQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }), 60, 3));
     for (const dlq of props.deadLetterQueues) {

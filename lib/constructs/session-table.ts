@@ -51,7 +51,12 @@ export class SessionTable extends Construct {
     this.grant(grantee, 'SessionItems', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [this.table.tableArn]);
   }
 
-  /** Table status only (health check, health monitor): DescribeTable, no item access. */
+  /** The deep health probe: a consistent GetItem of its sentinel key goes through the same path as the sessions API. */
+  grantHealthProbe(grantee: iam.IGrantable): void {
+    this.grant(grantee, 'ProbeSessionTable', ['dynamodb:GetItem'], [this.table.tableArn]);
+  }
+
+  /** Table status only (health monitor): DescribeTable, no item access. */
   grantDescribe(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'DescribeSessionTable', actions: ['dynamodb:DescribeTable'], resources: [this.table.tableArn] }),

@@ -53,7 +53,7 @@ describe('deep health endpoint', () => {
     service.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'lambda-health-us-east-1-test',
       VpcConfig: Match.anyValue(),
-      Environment: { Variables: Match.objectLike({ DB_READER_HOST: Match.anyValue(), HEALTH_CACHE_SECONDS: '5', HEALTH_CHECK_TIMEOUT_MS: '2000' }) },
+      Environment: { Variables: Match.objectLike({ DB_READER_HOST: Match.anyValue(), HEALTH_CACHE_SECONDS: '5', HEALTH_CHECK_TIMEOUT_MS: '1500' }) },
     });
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * API Gateway proxy adapter for the public GET /v1/health: answers 200 {"status":"ok",...} or 503 naming the failed
+ * dependency, from a verdict cached per container for a few seconds. Details of failures go to the log only.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorMessage } from '../shared/errors';
+import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { healthSetupFromEnv } from './config';
+import { checkHealth, HealthVerdictCache, type HealthProbes, type HealthReport } from './health';
+
+export interface HealthDeps {
+  readonly probes: HealthProbes;
+  readonly timeoutMs: number;
+  /** How long a verdict is reused in this container; 0 shares only a check in flight. */
+  readonly cacheSeconds: number;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+  /** @default silentLogger */
+  readonly logger?: LogPort;
+}
+
+export type HealthHandler = (event?: unknown) => Promise<APIGatewayProxyResult>;
+
+/** Call once per container: the cache lives in the returned handler. */
+export function createHandler(deps: HealthDeps): HealthHandler {
+  const clock = deps.clock ?? (() => new Date());
+  const logger = deps.logger ?? silentLogger;
+  const check = async (): Promise<HealthReport> => {
+    const report = await checkHealth(deps.probes, { timeoutMs: deps.timeoutMs, clock, logger });
+    // Logged per check, not per request: answers served from the cache add nothing new.
+    if (report.status !== 'ok') logger.warn('platform unhealthy', { checks: report.checks, checkedAt: report.checkedAt });
+    return report;
+  };
+  const cache = new HealthVerdictCache(check, { maxAgeMs: deps.cacheSeconds * 1_000, clock });
+  return async () => {
+    let report: HealthReport;
+    try {
+      report = await cache.get();
+    } catch (err) {
+      // checkHealth does not reject; if it ever does, the answer is still a well-formed 503 without the error text.
+      logger.error('health check crashed', { error: errorMessage(err) });
+      return respond(503, { status: 'unhealthy', checkedAt: clock().toISOString() });
+    }
+    return respond(report.status === 'ok' ? 200 : 503, report);
+  };
+}
+
+function respond(statusCode: number, report: Pick<HealthReport, 'status' | 'checkedAt'> & Partial<HealthReport>): APIGatewayProxyResult {
+  // `status` first and no whitespace: the Route 53 health check matches the exact text "status":"ok".
+  const { status, checks, tradingEnabled, checkedAt } = report;
+  return {
+    statusCode,
+    // Every answer must be fresh from this function's point of view: a CDN or proxy cache would hide an outage.
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    body: JSON.stringify({ status, checks, tradingEnabled, checkedAt }),
+  };
+}
+
+let deployedHandler: HealthHandler | undefined;
+
+/**
+ * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
+ * Environment: see healthSetupFromEnv.
+ */
+export async function handler(_event: unknown, context: Context): Promise<APIGatewayProxyResult> {
+  const observability = createObservability('health');
+  observability.logger.addContext(context);
+  if (deployedHandler === undefined) {
+    // Two attempts at most: the check's own timeout bounds the total, and a retry past it would be wasted.
+    const sdkConfig = { retryMode: 'standard', maxAttempts: 2 } as const;
+    const setup = healthSetupFromEnv(
+      {
+        secrets: traced(observability, new SecretsManagerClient(sdkConfig)),
+        dynamodb: traced(observability, new DynamoDBClient(sdkConfig)),
+        ssm: traced(observability, new SSMClient(sdkConfig)),
+      },
+      process.env,
+      observability.logger,
+    );
+    deployedHandler = createHandler({ ...setup, logger: observability.logger });
+  }
+  return deployedHandler();
+}

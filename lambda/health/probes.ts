@@ -1,0 +1,90 @@
+/**
+ * The deep health check's probes: one cheap, real request to each dependency (Aurora writer and reader, session
+ * table, runtime parameters). Each throws on failure; health.ts adds the timeout and turns outcomes into a verdict.
+ */
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { DbPoolManager } from '../shared/db';
+import { ConfigurationError, describeValue } from '../shared/errors';
+import { compareDecimals, isDecimalString } from '../shared/order-schema';
+import { SESSION_ATTRIBUTES } from '../shared/session-item';
+
+/** A probe gets the signal its timeout aborts, so SDK requests are cancelled rather than left running. */
+export type Probe<T> = (signal: AbortSignal) => Promise<T>;
+
+export type DynamoDbPort = Pick<DynamoDBClient, 'send'>;
+export type SsmPort = Pick<SSMClient, 'send'>;
+
+/** What the config probe learns besides "the parameters are fine". */
+export interface ConfigSnapshot {
+  readonly tradingEnabled: boolean;
+}
+
+/**
+ * `SELECT 1` on a pooled connection, once: a health check reports the state now, and retrying would only stretch
+ * it past its timeout. The pool manager still discards a broken pool, so the next check reconnects.
+ */
+export function databaseProbe(db: Pick<DbPoolManager, 'query'>): Probe<void> {
+  return async () => {
+    await db.query('SELECT 1', [], { retry: false });
+  };
+}
+
+/** The key the table probe reads. Never written: the read only has to reach the table, not find anything. */
+export const HEALTH_SENTINEL_SESSION_ID = '__health-check__';
+
+/**
+ * A strongly consistent GetItem of a sentinel key rather than DescribeTable: it takes the path the sessions API
+ * takes (data plane, IAM on the table, the table's KMS key), and costs one read unit instead of a control-plane call.
+ */
+export function sessionTableProbe(client: DynamoDbPort, tableName: string): Probe<void> {
+  return async (signal) => {
+    await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { [SESSION_ATTRIBUTES.sessionId]: { S: HEALTH_SENTINEL_SESSION_ID } },
+        ConsistentRead: true,
+        ProjectionExpression: '#id',
+        ExpressionAttributeNames: { '#id': SESSION_ATTRIBUTES.sessionId },
+      }),
+      { abortSignal: signal },
+    );
+  };
+}
+
+export interface ConfigParameterNames {
+  /** The kill switch: "true" or "false". */
+  readonly tradingEnabled: string;
+  /** Max order notional: a non-negative decimal string. */
+  readonly maxOrderNotional: string;
+}
+
+/**
+ * Both runtime parameters in one GetParameters call, uncached: present and well-formed by the same rules the order
+ * processor applies, which would otherwise fail every order. A kill switch set to "false" is healthy.
+ */
+export function configProbe(ssm: SsmPort, names: ConfigParameterNames): Probe<ConfigSnapshot> {
+  return async (signal) => {
+    const response = await ssm.send(new GetParametersCommand({ Names: [names.tradingEnabled, names.maxOrderNotional] }), {
+      abortSignal: signal,
+    });
+    const missing = response.InvalidParameters ?? [];
+    if (missing.length > 0) throw new ConfigurationError(`SSM parameters not found: ${missing.join(', ')}`);
+    const valueOf = (name: string): string => {
+      const value = response.Parameters?.find((parameter) => parameter.Name === name)?.Value;
+      if (value === undefined) throw new ConfigurationError(`SSM parameter ${name} has no value`);
+      return value.trim();
+    };
+    const tradingEnabled = valueOf(names.tradingEnabled);
+    if (tradingEnabled !== 'true' && tradingEnabled !== 'false') {
+      throw new ConfigurationError(`SSM parameter ${names.tradingEnabled} must be "true" or "false", got ${describeValue(tradingEnabled)}`);
+    }
+    const maxOrderNotional = valueOf(names.maxOrderNotional);
+    if (!isDecimalString(maxOrderNotional) || compareDecimals(maxOrderNotional, '0') < 0) {
+      throw new ConfigurationError(
+        `SSM parameter ${names.maxOrderNotional} must be a non-negative decimal string, got ${describeValue(maxOrderNotional)}`,
+      );
+    }
+    return { tradingEnabled: tradingEnabled === 'true' };
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The deployed entry point of the session stream consumer, wired from the environment as Lambda runs it, with the
+ * SDK pointed at moto through AWS_ENDPOINT_URL: proves the cold-start wiring publishes to the configured bus.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Context } from 'aws-lambda';
+import { handler } from '../../../lambda/session-stream/handler';
+import { awsClientConfig } from '../../support/services';
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'lambda-session-stream-us-east-1-test',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-session-stream-us-east-1-test',
+  memoryLimitInMB: '256',
+  awsRequestId: 'request-1',
+  logGroupName: '/aws/lambda/session-stream',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+const saved = { ...process.env };
+
+afterAll(() => {
+  process.env = saved;
+});
+
+it('publishes a record to EVENT_BUS_NAME and reports no failures', async () => {
+  const aws = awsClientConfig();
+  const eventBusName = `eventbus-deployed-t${randomBytes(4).toString('hex')}`;
+  const eventBridge = new EventBridgeClient(aws);
+  await eventBridge.send(new CreateEventBusCommand({ Name: eventBusName }));
+  eventBridge.destroy();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_REGION: aws.region,
+    AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    EVENT_BUS_NAME: eventBusName,
+  });
+
+  const response = await handler(
+    {
+      Records: [
+        {
+          eventID: 'event-1',
+          eventName: 'INSERT',
+          eventSource: 'aws:dynamodb',
+          dynamodb: {
+            ApproximateCreationDateTime: 1_900_000_000,
+            Keys: { sessionId: { S: 'session-1' } },
+            NewImage: { sessionId: { S: 'session-1' }, accountId: { S: 'acct-1' }, version: { N: '1' }, data: { S: '{}' } },
+            SequenceNumber: '100000000000000000001',
+            StreamViewType: 'NEW_AND_OLD_IMAGES',
+          },
+        },
+      ],
+    },
+    context,
+  );
+  expect(response).toEqual({ batchItemFailures: [] });
+});

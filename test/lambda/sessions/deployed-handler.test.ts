@@ -1,0 +1,78 @@
+/**
+ * The deployed entry point of the sessions function, wired from the environment as Lambda runs it, with the SDK
+ * pointed at moto through AWS_ENDPOINT_URL: proves the cold-start wiring; the logic is covered in sessions.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { handler as sessionsHandler } from '../../../lambda/sessions/handler';
+import { awsClientConfig } from '../../support/services';
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'lambda-sessions-us-east-1-test',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-sessions-us-east-1-test',
+  memoryLimitInMB: '256',
+  awsRequestId: 'request-1',
+  logGroupName: '/aws/lambda/sessions',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+function apiEvent(method: string, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    path: '/v1/sessions',
+    resource: '/v1/sessions',
+    body: null,
+    headers: {},
+    multiValueHeaders: {},
+    isBase64Encoded: false,
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: { requestId: 'api-request-1' } as APIGatewayProxyEvent['requestContext'],
+    ...overrides,
+  };
+}
+
+const saved = { ...process.env };
+
+afterAll(() => {
+  process.env = saved;
+});
+
+it('serves a session round trip through the deployed sessions handler', async () => {
+  const aws = awsClientConfig();
+  const tableName = `table-sessions-deployed-t${randomBytes(4).toString('hex')}`;
+  const admin = new DynamoDBClient(aws);
+  await admin.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  admin.destroy();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_REGION: aws.region,
+    AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    SESSION_TABLE_NAME: tableName,
+  });
+
+  const created = await sessionsHandler(apiEvent('POST', { body: JSON.stringify({ accountId: 'acct-1', data: { step: 1 } }) }), context);
+  expect(created.statusCode).toBe(201);
+  const { sessionId } = JSON.parse(created.body) as { sessionId: string };
+  const read = await sessionsHandler(apiEvent('GET', { pathParameters: { sessionId } }), context);
+  expect(read.statusCode).toBe(200);
+  expect(JSON.parse(read.body)).toMatchObject({ sessionId, accountId: 'acct-1', data: { step: 1 }, version: 1 });
+});

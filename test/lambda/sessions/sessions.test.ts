@@ -1,0 +1,411 @@
+/**
+ * The sessions API handler against a real DynamoDB API (moto): round trip, optimistic locking with the current
+ * version on a stale write, expiry before TTL deletes the item, sliding expiry, consistent reads, and 400s that name the field.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { sessionSettingsFromEnv } from '../../../lambda/sessions/config';
+import { createHandler, type SessionsEvent, type SessionsHandler } from '../../../lambda/sessions/handler';
+import { MAX_DATA_BYTES } from '../../../lambda/sessions/session-request';
+import { DynamoDbSessionStore, SESSION_DYNAMODB_CLIENT_CONFIG } from '../../../lambda/sessions/session-store';
+import { ConfigurationError } from '../../../lambda/shared/errors';
+import { fromSessionItem, type Session } from '../../../lambda/shared/session-item';
+import { startSilentServer } from '../health/silent-server';
+import { awsClientConfig } from '../../support/services';
+
+const TTL_SECONDS = 3_600;
+const T0 = new Date('2031-03-01T12:00:00.000Z');
+const T0_EPOCH = Math.floor(T0.getTime() / 1000);
+
+/** One SDK call as the client sent it. */
+interface SentCommand {
+  readonly name: string;
+  readonly input: Record<string, unknown>;
+}
+
+let tableName: string;
+let dynamodb: DynamoDBClient;
+/** Every command the handler's client sent, recorded by a middleware on the real client (the calls still go to moto). */
+const sent: SentCommand[] = [];
+let now: Date;
+let sessions: SessionsHandler;
+
+beforeAll(async () => {
+  tableName = `table-sessions-t${randomBytes(4).toString('hex')}`;
+  dynamodb = new DynamoDBClient({ ...awsClientConfig(), ...SESSION_DYNAMODB_CLIENT_CONFIG });
+  dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push({ name: context.commandName ?? 'unknown', input: { ...(args.input as Record<string, unknown>) } });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+});
+
+beforeEach(() => {
+  now = T0;
+  sent.length = 0;
+  sessions = createHandler({
+    store: new DynamoDbSessionStore(dynamodb, tableName),
+    config: sessionSettingsFromEnv({ SESSION_TABLE_NAME: tableName, SESSION_TTL_SECONDS: String(TTL_SECONDS) }),
+    clock: () => now,
+  });
+});
+
+afterAll(() => {
+  dynamodb.destroy();
+});
+
+function advance(seconds: number): void {
+  now = new Date(now.getTime() + seconds * 1000);
+}
+
+interface Call {
+  readonly sessionId?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly query?: Record<string, string>;
+}
+
+function event(method: string, call: Call = {}): SessionsEvent {
+  return {
+    httpMethod: method,
+    pathParameters: call.sessionId === undefined ? null : { sessionId: call.sessionId },
+    queryStringParameters: call.query ?? null,
+    body: call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body)),
+    requestContext: { requestId: 'test-request' },
+  };
+}
+
+interface Answer {
+  readonly statusCode: number;
+  readonly headers: Record<string, unknown>;
+  readonly body: Record<string, unknown>;
+}
+
+async function send(method: string, call: Call = {}, handler: SessionsHandler = sessions): Promise<Answer> {
+  const result = await handler(event(method, call));
+  const body: unknown = result.body === '' ? {} : JSON.parse(result.body);
+  return { statusCode: result.statusCode, headers: { ...result.headers }, body: body as Record<string, unknown> };
+}
+
+async function create(data: Record<string, unknown> = { cart: ['AAPL'] }, accountId = 'acct-1'): Promise<Session> {
+  const answer = await send('POST', { body: { accountId, data } });
+  expect(answer.statusCode).toBe(201);
+  return answer.body as unknown as Session;
+}
+
+/** The item as it is in the table, read directly (not through the handler). */
+async function storedItem(sessionId: string): Promise<Session | undefined> {
+  const response = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { sessionId: { S: sessionId } }, ConsistentRead: true }));
+  return response.Item === undefined ? undefined : fromSessionItem(response.Item);
+}
+
+describe('round trip', () => {
+  it('creates, reads, updates and deletes a session', async () => {
+    const created = await send('POST', { body: { accountId: 'acct-1', data: { cart: ['AAPL'], step: 1 } } });
+    expect(created.statusCode).toBe(201);
+    const sessionId = String(created.body['sessionId']);
+    expect(sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(created.headers['Location']).toBe(`/v1/sessions/${sessionId}`);
+    expect(created.headers['Cache-Control']).toBe('no-store');
+    expect(created.body).toEqual({
+      sessionId,
+      accountId: 'acct-1',
+      data: { cart: ['AAPL'], step: 1 },
+      version: 1,
+      createdAt: T0.toISOString(),
+      updatedAt: T0.toISOString(),
+      expiresAt: T0_EPOCH + TTL_SECONDS,
+    });
+    expect(await storedItem(sessionId)).toEqual(created.body);
+
+    const read = await send('GET', { sessionId });
+    expect(read.statusCode).toBe(200);
+    expect(read.body).toEqual(created.body);
+
+    advance(30);
+    const updated = await send('PUT', { sessionId, body: { version: 1, data: { cart: ['AAPL', 'MSFT'], step: 2 } } });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.body).toEqual({
+      ...created.body,
+      data: { cart: ['AAPL', 'MSFT'], step: 2 },
+      version: 2,
+      updatedAt: now.toISOString(),
+      expiresAt: T0_EPOCH + 30 + TTL_SECONDS,
+    });
+    expect((await send('GET', { sessionId })).body).toEqual(updated.body);
+
+    const deleted = await send('DELETE', { sessionId, query: { version: '2' } });
+    expect(deleted.statusCode).toBe(204);
+    expect(await storedItem(sessionId)).toBeUndefined();
+    expect((await send('GET', { sessionId })).statusCode).toBe(404);
+  });
+
+  it('returns the JSON data exactly as sent (stored as JSON text, not a DynamoDB map)', async () => {
+    const data = { price: 1.5, big: 123456789012345, nested: { deep: [null, true, ''] }, unicode: 'Zürich ✓' };
+    const session = await create(data);
+    expect((await send('GET', { sessionId: session.sessionId })).body['data']).toEqual(data);
+  });
+
+  it('defaults data to an empty object and accepts base64 bodies', async () => {
+    const result = await sessions({
+      ...event('POST'),
+      body: Buffer.from(JSON.stringify({ accountId: 'acct_2' })).toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect(result.statusCode).toBe(201);
+    expect(JSON.parse(result.body)).toMatchObject({ accountId: 'acct_2', data: {}, version: 1 });
+  });
+
+  it('accepts the session id in upper case', async () => {
+    const session = await create();
+    expect((await send('GET', { sessionId: session.sessionId.toUpperCase() })).body['sessionId']).toBe(session.sessionId);
+  });
+});
+
+describe('optimistic locking', () => {
+  it('refuses a stale update with 409 and the current version, leaving the session unchanged', async () => {
+    const session = await create({ step: 1 });
+    expect((await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } } })).statusCode).toBe(200);
+
+    const stale = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 'lost update' } } });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body['currentVersion']).toBe(2);
+    expect(String(stale.body['message'])).toContain('version 2');
+    expect(await storedItem(session.sessionId)).toMatchObject({ version: 2, data: { step: 2 } });
+  });
+
+  it('refuses a version from the future too', async () => {
+    const session = await create();
+    const ahead = await send('PUT', { sessionId: session.sessionId, body: { version: 7, data: {} } });
+    expect(ahead.statusCode).toBe(409);
+    expect(ahead.body['currentVersion']).toBe(1);
+  });
+
+  it('refuses a stale delete with 409 and the current version, and keeps the session', async () => {
+    const session = await create();
+    await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } } });
+    const stale = await send('DELETE', { sessionId: session.sessionId, query: { version: '1' } });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body['currentVersion']).toBe(2);
+    expect(await storedItem(session.sessionId)).toBeDefined();
+  });
+
+  it('answers 404 for an update or delete of a session that does not exist', async () => {
+    const sessionId = '3f1b6c2e-8d4a-4c7e-9b1a-2e5f7a9c0d13';
+    expect((await send('PUT', { sessionId, body: { version: 1, data: {} } })).statusCode).toBe(404);
+    expect((await send('DELETE', { sessionId, query: { version: '1' } })).statusCode).toBe(404);
+    expect((await send('GET', { sessionId })).statusCode).toBe(404);
+  });
+});
+
+describe('expiry', () => {
+  it('treats a session past expiresAt as gone although TTL has not removed the item yet', async () => {
+    const session = await create();
+    advance(TTL_SECONDS);
+
+    for (const answer of [
+      await send('GET', { sessionId: session.sessionId }),
+      await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: {} } }),
+      await send('DELETE', { sessionId: session.sessionId, query: { version: '1' } }),
+    ]) {
+      expect(answer.statusCode).toBe(404);
+      expect(answer.body['currentVersion']).toBeUndefined();
+    }
+    // Still in the table, untouched: DynamoDB TTL deletes lazily and the handler wrote nothing.
+    expect(await storedItem(session.sessionId)).toEqual(session);
+  });
+
+  it('is still live one second before expiresAt', async () => {
+    const session = await create();
+    advance(TTL_SECONDS - 1);
+    expect((await send('GET', { sessionId: session.sessionId })).statusCode).toBe(200);
+  });
+
+  it('slides expiry forward on GET with a conditional update', async () => {
+    const session = await create();
+    advance(600);
+    sent.length = 0;
+
+    const read = await send('GET', { sessionId: session.sessionId });
+    expect(read.statusCode).toBe(200);
+    expect(read.body['expiresAt']).toBe(T0_EPOCH + 600 + TTL_SECONDS);
+    expect(read.body['version']).toBe(1);
+    expect((await storedItem(session.sessionId))?.expiresAt).toBe(T0_EPOCH + 600 + TTL_SECONDS);
+
+    const update = sent.find((command) => command.name === 'UpdateItemCommand');
+    expect(update?.input['ConditionExpression']).toEqual(expect.stringContaining('attribute_exists(#id)'));
+
+    // Now kept alive past its original expiry.
+    advance(TTL_SECONDS - 1);
+    expect((await send('GET', { sessionId: session.sessionId })).statusCode).toBe(200);
+  });
+
+  it('does not write on a read that would move expiry by less than the refresh granularity', async () => {
+    const session = await create();
+    advance(10);
+    sent.length = 0;
+    const read = await send('GET', { sessionId: session.sessionId });
+    expect(read.body['expiresAt']).toBe(session.expiresAt);
+    expect(sent.map((command) => command.name)).toEqual(['GetItemCommand']);
+  });
+
+  it('also slides expiry on a successful update', async () => {
+    const session = await create();
+    advance(900);
+    const updated = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } } });
+    expect(updated.body['expiresAt']).toBe(T0_EPOCH + 900 + TTL_SECONDS);
+  });
+});
+
+describe('consistency', () => {
+  it('reads with ConsistentRead, so a write is visible to the very next read', async () => {
+    const session = await create();
+    sent.length = 0;
+    await send('GET', { sessionId: session.sessionId });
+    const reads = sent.filter((command) => command.name === 'GetItemCommand');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.input['ConsistentRead']).toBe(true);
+  });
+
+  it('writes conditionally: create never overwrites, update and delete name the expected version', async () => {
+    const session = await create();
+    await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: {} } });
+    await send('DELETE', { sessionId: session.sessionId, query: { version: '2' } });
+    const byName = new Map(sent.map((command) => [command.name, command.input]));
+    expect(byName.get('PutItemCommand')?.['ConditionExpression']).toBe('attribute_not_exists(#id)');
+    expect(byName.get('UpdateItemCommand')?.['ConditionExpression']).toContain('#version = :expected');
+    expect(byName.get('DeleteItemCommand')?.['ConditionExpression']).toContain('#version = :expected');
+  });
+});
+
+describe('bad input', () => {
+  const validId = '3f1b6c2e-8d4a-4c7e-9b1a-2e5f7a9c0d13';
+  const cases: ReadonlyArray<{ readonly name: string; readonly method: string; readonly call: Call; readonly field: string; readonly shows?: string }> = [
+    { name: 'missing body', method: 'POST', call: {}, field: 'body' },
+    { name: 'invalid JSON', method: 'POST', call: { rawBody: '{"accountId": ' }, field: 'body', shows: '{\\"accountId\\": ' },
+    { name: 'JSON array body', method: 'POST', call: { body: [1] }, field: 'body' },
+    { name: 'missing accountId', method: 'POST', call: { body: { data: {} } }, field: 'accountId' },
+    { name: 'accountId with a space', method: 'POST', call: { body: { accountId: 'bad id!' } }, field: 'accountId', shows: '"bad id!"' },
+    { name: 'accountId too long', method: 'POST', call: { body: { accountId: 'a'.repeat(65) } }, field: 'accountId' },
+    { name: 'accountId a number', method: 'POST', call: { body: { accountId: 42 } }, field: 'accountId', shows: '42' },
+    { name: 'data an array', method: 'POST', call: { body: { accountId: 'a', data: [1, 2] } }, field: 'data', shows: '[1,2]' },
+    { name: 'data a string', method: 'POST', call: { body: { accountId: 'a', data: 'x' } }, field: 'data' },
+    { name: 'unknown field', method: 'POST', call: { body: { accountId: 'a', sessionId: 'mine' } }, field: 'sessionId', shows: '"mine"' },
+    { name: 'malformed sessionId', method: 'GET', call: { sessionId: 'not-a-uuid' }, field: 'sessionId', shows: '"not-a-uuid"' },
+    { name: 'PUT without version', method: 'PUT', call: { sessionId: validId, body: { data: {} } }, field: 'version' },
+    { name: 'PUT with version as text', method: 'PUT', call: { sessionId: validId, body: { version: '1', data: {} } }, field: 'version', shows: '"1"' },
+    { name: 'PUT with version 0', method: 'PUT', call: { sessionId: validId, body: { version: 0, data: {} } }, field: 'version', shows: '0' },
+    { name: 'PUT with fractional version', method: 'PUT', call: { sessionId: validId, body: { version: 1.5, data: {} } }, field: 'version' },
+    { name: 'PUT without data', method: 'PUT', call: { sessionId: validId, body: { version: 1 } }, field: 'data' },
+    { name: 'PUT with misspelt field', method: 'PUT', call: { sessionId: validId, body: { verison: 1, data: {} } }, field: 'verison' },
+    { name: 'DELETE without version', method: 'DELETE', call: { sessionId: validId }, field: 'version' },
+    { name: 'DELETE with version=abc', method: 'DELETE', call: { sessionId: validId, query: { version: 'abc' } }, field: 'version', shows: '"abc"' },
+    { name: 'DELETE with version=-1', method: 'DELETE', call: { sessionId: validId, query: { version: '-1' } }, field: 'version' },
+  ];
+
+  it.each(cases)('$name → 400 naming $field', async ({ method, call, field, shows }) => {
+    const answer = await send(method, call);
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body['field']).toBe(field);
+    expect(String(answer.body['message'])).toContain(field);
+    if (shows !== undefined) expect(String(answer.body['message'])).toContain(shows);
+  });
+
+  it('refuses data over the size bound, saying how big it was', async () => {
+    const data = { blob: 'x'.repeat(MAX_DATA_BYTES) };
+    const answer = await send('POST', { body: { accountId: 'a', data } });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body['field']).toBe('data');
+    expect(String(answer.body['message'])).toContain(String(MAX_DATA_BYTES));
+  });
+
+  it('accepts data right at the size bound', async () => {
+    const padding = MAX_DATA_BYTES - JSON.stringify({ blob: '' }).length;
+    const answer = await send('POST', { body: { accountId: 'a', data: { blob: 'x'.repeat(padding) } } });
+    expect(answer.statusCode).toBe(201);
+  });
+
+  it('refuses a huge body before parsing it', async () => {
+    const answer = await send('POST', { rawBody: `{"accountId":"a","data":{"x":"${'y'.repeat(1_000_000)}"}}` });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body['field']).toBe('body');
+  });
+
+  it('answers 405 with Allow for methods a route does not have', async () => {
+    const onCollection = await send('GET');
+    expect(onCollection.statusCode).toBe(405);
+    expect(onCollection.headers['Allow']).toBe('POST');
+    const onSession = await send('PATCH', { sessionId: validId });
+    expect(onSession.statusCode).toBe(405);
+    expect(onSession.headers['Allow']).toBe('GET, PUT, DELETE');
+  });
+});
+
+describe('faults', () => {
+  it('answers 503 with Retry-After and no internal detail when DynamoDB hangs', async () => {
+    const hung = await startSilentServer();
+    const unreachable = new DynamoDBClient({
+      ...awsClientConfig(),
+      ...SESSION_DYNAMODB_CLIENT_CONFIG,
+      endpoint: `http://127.0.0.1:${hung.port}`,
+      requestHandler: { connectionTimeout: 200, requestTimeout: 200, throwOnRequestTimeout: true },
+    });
+    try {
+      const handler = createHandler({
+        store: new DynamoDbSessionStore(unreachable, tableName),
+        config: { ttlSeconds: TTL_SECONDS, refreshGranularitySeconds: 60 },
+      });
+      const answer = await send('POST', { body: { accountId: 'a' } }, handler);
+      expect(answer.statusCode).toBe(503);
+      expect(answer.headers['Retry-After']).toBe('1');
+      expect(JSON.stringify(answer.body)).not.toMatch(/127\.0\.0\.1|timed? ?out|table-sessions/i);
+      // The standard retry strategy's bounded attempts, each on a fresh connection.
+      expect(hung.connections()).toBe(SESSION_DYNAMODB_CLIENT_CONFIG.maxAttempts);
+    } finally {
+      unreachable.destroy();
+      await hung.close();
+    }
+  });
+
+  it('answers 500 without the table name when the table does not exist', async () => {
+    const handler = createHandler({
+      store: new DynamoDbSessionStore(dynamodb, 'table-that-does-not-exist'),
+      config: { ttlSeconds: TTL_SECONDS, refreshGranularitySeconds: 60 },
+    });
+    const answer = await send('GET', { sessionId: '3f1b6c2e-8d4a-4c7e-9b1a-2e5f7a9c0d13' }, handler);
+    expect(answer.statusCode).toBe(500);
+    expect(JSON.stringify(answer.body)).not.toContain('table-that-does-not-exist');
+  });
+
+  it('answers 500 for an item that is not a session, rather than returning it', async () => {
+    const sessionId = '0e2f4a6c-8b1d-4e3f-a5c7-9d0b2e4f6a81';
+    await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { sessionId: { S: sessionId }, note: { S: 'hand-made' } } }));
+    expect((await send('GET', { sessionId })).statusCode).toBe(500);
+  });
+});
+
+describe('sessionSettingsFromEnv', () => {
+  it('defaults the TTL to an hour with a one-minute refresh granularity', () => {
+    expect(sessionSettingsFromEnv({ SESSION_TABLE_NAME: 't' })).toEqual({ tableName: 't', ttlSeconds: 3_600, refreshGranularitySeconds: 60 });
+  });
+
+  it('scales the refresh granularity down for short lifetimes', () => {
+    expect(sessionSettingsFromEnv({ SESSION_TABLE_NAME: 't', SESSION_TTL_SECONDS: '300' }).refreshGranularitySeconds).toBe(30);
+  });
+
+  it('fails loudly on a missing table or a bad TTL', () => {
+    expect(() => sessionSettingsFromEnv({})).toThrow(ConfigurationError);
+    expect(() => sessionSettingsFromEnv({ SESSION_TABLE_NAME: 't', SESSION_TTL_SECONDS: '1h' })).toThrow(/SESSION_TTL_SECONDS/);
+    expect(() => sessionSettingsFromEnv({ SESSION_TABLE_NAME: 't', SESSION_TTL_SECONDS: '5' })).toThrow(/SESSION_TTL_SECONDS/);
+  });
+});
