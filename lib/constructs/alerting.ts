@@ -2,13 +2,13 @@
  * The stage's alert topic: every alarm, failed health check and critical event ends here. KMS-encrypted,
  * TLS-only publishing, with the on-call e-mail from config subscribed.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue';
 import { ResourceNames } from '../config';
 import { grantKeyUseVia } from './grants';
 
@@ -35,18 +35,13 @@ export class Alerting extends Construct {
       enforceSSL: true,
     });
     // Undeliverable notifications (a bouncing mailbox) are kept for 14 days instead of being lost.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeliveryDeadLetterQueue', {
-      queueName: props.names.of('queue', 'alerts-dlq'),
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeliveryDeadLetterQueue', {
+      names: props.names,
+      purpose: 'alerts-dlq',
+      encryptionKey: props.encryptionKey,
+      deadLetterOf: 'the alert subscriptions',
+      handling: 'undeliverable alerts are read by an operator.',
     });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the alert subscriptions.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'Dead-letter queue of the alert subscriptions: undeliverable alerts are read by an operator, not redriven.' },
-    );
     if (props.alarmEmail) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail, { deadLetterQueue: this.deadLetterQueue }));
     }

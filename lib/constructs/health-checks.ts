@@ -2,7 +2,7 @@
  * Everything that tells whether the platform is up: the deep `GET /v1/health` endpoint, the Route 53 HTTPS health
  * check on it (30 s, threshold 3, string match), and the hourly health monitor run by EventBridge Scheduler.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,6 +11,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue';
 import { ResourceNames } from '../config';
 import { Alerting } from './alerting';
 import { TradingDatabase } from './database';
@@ -116,18 +117,13 @@ export class HealthChecks extends Construct {
     });
 
     // The monitor is invoked asynchronously by Scheduler: what still fails after Lambda's retries lands here.
-    this.monitorDeadLetterQueue = new sqs.Queue(this, 'MonitorDeadLetterQueue', {
-      queueName: props.names.of('queue', 'health-monitor-dlq'),
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.monitorDeadLetterQueue = createDeadLetterQueue(this, 'MonitorDeadLetterQueue', {
+      names: props.names,
+      purpose: 'health-monitor-dlq',
+      encryptionKey: props.encryptionKey,
+      deadLetterOf: 'the health monitor and its schedule',
+      handling: 'a failed run is investigated, not replayed (the next run is an hour later).',
     });
-    Validations.of(this.monitorDeadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the health monitor and its schedule.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'Dead-letter queue: a failed monitor run is investigated, not replayed (the next run is an hour later).' },
-    );
     this.monitor = new PlatformFunction(this, 'Monitor', {
       names: props.names,
       purpose: 'health-monitor',

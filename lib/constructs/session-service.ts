@@ -2,13 +2,14 @@
  * Session state over HTTP: the sessions function behind `/v1/sessions[/{sessionId}]` (optimistic locking,
  * strongly consistent reads) and the stream consumer that puts every session change on the event bus for audit.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue';
 import { ResourceNames } from '../config';
 import { Network } from './network';
 import { OrderApi, acknowledgeIamAuthorization } from './order-api';
@@ -72,18 +73,13 @@ export class SessionService extends Construct {
     )];
     for (const method of methods) acknowledgeIamAuthorization(method);
 
-    this.streamFailureQueue = new sqs.Queue(this, 'StreamFailureQueue', {
-      queueName: props.names.of('queue', 'session-stream-failures'),
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.streamFailureQueue = createDeadLetterQueue(this, 'StreamFailureQueue', {
+      names: props.names,
+      purpose: 'session-stream-failures',
+      encryptionKey: props.encryptionKey,
+      deadLetterOf: 'the session stream (on-failure destination)',
+      handling: 'an operator replays the listed records from the table stream or PITR.',
     });
-    Validations.of(this.streamFailureQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the on-failure destination of the session stream; it is the end of that line.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'On-failure destination holding stream batch metadata for an operator to replay from the table stream or PITR.' },
-    );
     this.streamConsumer = new PlatformFunction(this, 'StreamConsumer', {
       names: props.names,
       purpose: 'session-stream',

@@ -3,7 +3,7 @@
  * filter by content route the ones that matter (rejections, large notional, critical severity) to the audit
  * log group and, when one is attached, the alert topic.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from './dead-letter-queue';
 import { ResourceNames } from '../config';
 import { ORDER_EVENT_DETAIL_TYPES, ORDER_EVENT_SOURCE } from '../../lambda/shared/order-events';
 
@@ -114,18 +115,13 @@ export class TradingEventBus extends Construct {
       },
     ];
     // Deliveries that still fail after EventBridge's retries (24 h) land here instead of being dropped.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeliveryDeadLetterQueue', {
-      queueName: props.names.of('queue', 'events-dlq'),
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeliveryDeadLetterQueue', {
+      names: props.names,
+      purpose: 'events-dlq',
+      encryptionKey: props.encryptionKey,
+      deadLetterOf: 'the event bus rule targets',
+      handling: 'an operator inspects and replays from the archive (docs/runbook.md).',
     });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter queue of the event bus rule targets.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'Dead-letter queue of the rule targets; an operator inspects and replays from the archive (docs/runbook.md).' },
-    );
     const deadLetterQueue = this.deadLetterQueue;
     const auditTarget: events.IRuleTarget = {
       bind: () => ({ arn: auditLogGroupArn, deadLetterConfig: { arn: deadLetterQueue.queueArn }, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 } }),

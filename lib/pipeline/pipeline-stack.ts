@@ -11,10 +11,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
+import { createDeadLetterQueue } from '../constructs/dead-letter-queue';
 import { AppConfig, EnvironmentConfig, ResourceNames, applyStandardTags } from '../config';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { acknowledgePipelineProjects } from '../compliance/pipeline-resources';
@@ -89,18 +89,13 @@ export class PipelineStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    const notificationDeadLetters = new sqs.Queue(this, 'NotificationDeadLetterQueue', {
-      queueName: names.of('queue', 'delivery-notifications-dlq'),
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.DESTROY,
+    const notificationDeadLetters = createDeadLetterQueue(this, 'NotificationDeadLetterQueue', {
+      names,
+      purpose: 'delivery-notifications-dlq',
+      encryptionKey: key,
+      deadLetterOf: 'the delivery notification subscriptions',
+      handling: 'undeliverable notifications are read by an operator.',
     });
-    Validations.of(notificationDeadLetters).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the delivery notification subscriptions.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'Dead-letter queue of undeliverable delivery notifications, read by an operator.' },
-    );
     key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowNotificationServices',
