@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -40,7 +41,13 @@ export class PullRequestCheck extends Construct {
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const role = new iam.Role(this, 'Role', {
+      roleName: props.names.of('role', 'pr-check'),
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: 'Pull-request check build: read the source, write reports and artifacts',
+    });
     this.project = new codebuild.Project(this, 'Project', {
+      role,
       projectName: props.names.of('codeBuild', 'pr-check'),
       description: 'Pull request validation: tests, synth with cdk-nag, cfn-lint; reports for reviewers',
       source: codebuild.Source.gitHub({

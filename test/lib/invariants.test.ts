@@ -4,6 +4,7 @@
  */
 import { EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
 import { registerNagPacks } from '../../lib/compliance/nag';
+import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../../lib/stages/trading-platform-stage';
 import { CloudFormationResource, SynthesizedTemplate, allTemplates, createTestApp, testConfig } from '../support/cdk-app';
 
@@ -16,13 +17,32 @@ const config = testConfig('inv');
 let stages: StageTemplates[];
 
 beforeAll(() => {
-  stages = [config.sandbox, config.staging, config.prod].map((environment) => {
-    const app = createTestApp();
-    registerNagPacks(app);
-    new TradingPlatformStage(app, 'Stage', { config: environment });
-    return { config: environment, templates: allTemplates(app.synth()) };
-  });
+  // The sandbox stage on its own, and the pipeline app: its own stack (tooling, suffix cicd) and the Staging and Prod
+  // stages it deploys. Together: every template the project synthesizes.
+  const sandboxApp = createTestApp();
+  registerNagPacks(sandboxApp);
+  new TradingPlatformStage(sandboxApp, 'Stage', { config: config.sandbox });
+  const pipelineApp = createTestApp();
+  registerNagPacks(pipelineApp);
+  new PipelineStack(pipelineApp, 'TradingPlatformPipeline', { config });
+  const pipelineTemplates = allTemplates(pipelineApp.synth());
+  const ofStage = (suffix: string) => pipelineTemplates.filter(({ stackName }) => stackName.endsWith(`-${suffix}`));
+  stages = [
+    { config: config.sandbox, templates: allTemplates(sandboxApp.synth()) },
+    { config: config.staging, templates: ofStage('stg') },
+    { config: config.prod, templates: ofStage('prod') },
+    { config: { ...config.staging, account: config.pipeline.account, environmentSuffix: 'cicd' }, templates: pipelineTemplates.filter(({ stackName }) => stackName === 'TradingPlatformPipeline') },
+  ];
 });
+
+/**
+ * Roles and CodeBuild projects CDK Pipelines generates inside its `Pipeline` construct keep CDK's generated names
+ * (other accounts reference them by those names) and carry CDK's own grants; see docs/architecture.md.
+ */
+function generatedByCdkPipelines(stackName: string, logicalId: string): boolean {
+  // Logical ids derive from construct paths: everything below the `Pipeline` construct starts with `Pipeline`.
+  return stackName === 'TradingPlatformPipeline' && logicalId.startsWith('Pipeline');
+}
 
 /** Every resource of every stage, with its stage's config. */
 function everyResource(): { config: EnvironmentConfig; stackName: string; id: string; resource: CloudFormationResource }[] {
@@ -58,6 +78,8 @@ const NAMED_TYPES: Record<string, { property: string; prefix: string }> = {
   'AWS::CloudWatch::Alarm': { property: 'AlarmName', prefix: 'alarm' },
   'AWS::CloudWatch::CompositeAlarm': { property: 'AlarmName', prefix: 'alarm' },
   'AWS::CloudWatch::Dashboard': { property: 'DashboardName', prefix: 'dashboard' },
+  'AWS::CodeBuild::Project': { property: 'Name', prefix: 'codebuild' },
+  'AWS::CodePipeline::Pipeline': { property: 'Name', prefix: 'codepipeline' },
 };
 
 /** CloudFormation types whose default deletion policy is Snapshot: they must say Delete explicitly. */
@@ -78,17 +100,17 @@ function tagKeys(tags: unknown): string[] {
 }
 
 describe('every synthesized template', () => {
-  it('covers the three environments', () => {
-    expect(stages.map((stage) => stage.config.environmentSuffix)).toEqual(['inv', 'stg', 'prod']);
-    for (const stage of stages) expect(stage.templates.length).toBeGreaterThanOrEqual(1);
+  it('covers the three environments and the pipeline', () => {
+    expect(stages.map((stage) => stage.config.environmentSuffix)).toEqual(['inv', 'stg', 'prod', 'cicd']);
+    expect(stages.map((stage) => stage.templates.length)).toEqual([2, 2, 2, 1]);
   });
 
   it('names every nameable resource {type}-{purpose}-us-east-1-{suffix}', () => {
     const offenders: string[] = [];
     let checked = 0;
-    for (const { config: environment, id, resource } of everyResource()) {
+    for (const { config: environment, stackName, id, resource } of everyResource()) {
       const rule = NAMED_TYPES[resource.Type];
-      if (!rule) continue;
+      if (!rule || generatedByCdkPipelines(stackName, id)) continue;
       checked += 1;
       const name = resource.Properties?.[rule.property];
       const pattern = new RegExp(`^${rule.prefix}-[a-z0-9]+(-[a-z0-9]+)*-us-east-1-${environment.environmentSuffix}(\\.fifo|-${environment.account})?$`);
@@ -110,7 +132,7 @@ describe('every synthesized template', () => {
       expect(resource.Properties?.Name).toMatch(new RegExp(`^/trading/${environment.environmentSuffix}/`));
     }
     for (const { config: environment, resource } of ofType('AWS::KMS::Alias')) {
-      expect(resource.Properties?.AliasName).toBe(`alias/kms-platform-us-east-1-${environment.environmentSuffix}`);
+      expect(resource.Properties?.AliasName).toMatch(new RegExp(`^alias/kms-[a-z-]+-us-east-1-${environment.environmentSuffix}$`));
     }
   });
 
@@ -175,7 +197,7 @@ describe('every synthesized template', () => {
       'cloudwatch:PutMetricData',
     ]);
     const offenders: string[] = [];
-    const documents = everyResource().flatMap(({ id, resource }) => {
+    const documents = everyResource().filter(({ stackName, id }) => !generatedByCdkPipelines(stackName, id)).flatMap(({ id, resource }) => {
       if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') return [{ id, document: resource.Properties?.PolicyDocument }];
       if (resource.Type === 'AWS::IAM::Role') {
         const inline = (resource.Properties?.Policies ?? []) as { PolicyDocument: unknown }[];

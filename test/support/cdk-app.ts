@@ -53,6 +53,7 @@ export interface CloudFormationResource {
   readonly Properties?: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
+  readonly Metadata?: Record<string, unknown>;
 }
 
 export interface CloudFormationTemplate {
