@@ -47,7 +47,7 @@ export function healthSetupFromEnv(clients: HealthClients, source: EnvSource = p
   const reader = pool({ ...source, DB_HOST: requireEnv('DB_READER_HOST', source) }, 'health-reader');
   return {
     probes: {
-      writer: databaseProbe(writer),
+      writer: databaseProbe(writer, 'writer'),
       reader: databaseProbe(reader),
       sessions: sessionTableProbe(clients.dynamodb, requireEnv('SESSION_TABLE_NAME', source)),
       config: configProbe(clients.ssm, {

@@ -21,12 +21,17 @@ export interface ConfigSnapshot {
 }
 
 /**
- * `SELECT 1` on a pooled connection, once: a health check reports the state now, and retrying would only stretch
+ * One query on a pooled connection, once: a health check reports the state now, and retrying would only stretch
  * it past its timeout. The pool manager still discards a broken pool, so the next check reconnects.
+ * For the writer it asks `pg_is_in_recovery()`: right after a failover the writer endpoint can still resolve to the
+ * demoted instance, which answers reads but refuses every write, so "it answers" is not "it can take orders".
  */
-export function databaseProbe(db: Pick<DbPoolManager, 'query'>): Probe<void> {
+export function databaseProbe(db: Pick<DbPoolManager, 'query'>, role: 'writer' | 'reader' = 'reader'): Probe<void> {
   return async () => {
-    await db.query('SELECT 1', [], { retry: false });
+    const result = await db.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery', [], { retry: false });
+    if (role === 'writer' && result.rows[0]?.in_recovery !== false) {
+      throw new Error('the writer endpoint reached an instance in recovery (read-only)');
+    }
   };
 }
 

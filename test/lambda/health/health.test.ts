@@ -10,6 +10,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { healthSetupFromEnv, type HealthClients, type HealthSetup } from '../../../lambda/health/config';
 import { createHandler, type HealthHandler } from '../../../lambda/health/handler';
 import { HealthVerdictCache, type HealthReport } from '../../../lambda/health/health';
+import { databaseProbe } from '../../../lambda/health/probes';
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import type { EnvSource } from '../../../lambda/shared/env';
 import { awsClientConfig, startPostgres, stopPostgres, testServices } from '../../support/services';
@@ -372,5 +373,14 @@ describe('healthSetupFromEnv', () => {
   ])('fails the cold start with %s', (_case, overrides, message) => {
     expect(() => healthSetupFromEnv({ secrets, dynamodb, ssm }, environment(overrides))).toThrow(ConfigurationError);
     expect(() => healthSetupFromEnv({ secrets, dynamodb, ssm }, environment(overrides))).toThrow(message);
+  });
+});
+
+describe('writer probe', () => {
+  it('fails when the writer endpoint reaches an instance in recovery (a demoted writer after failover)', async () => {
+    const inRecovery = { query: async () => ({ rows: [{ in_recovery: true }] }) } as unknown as Parameters<typeof databaseProbe>[0];
+    await expect(databaseProbe(inRecovery, 'writer')(new AbortController().signal)).rejects.toThrow(/in recovery/);
+    // The same answer is fine for the reader, which is always in recovery.
+    await expect(databaseProbe(inRecovery, 'reader')(new AbortController().signal)).resolves.toBeUndefined();
   });
 });
