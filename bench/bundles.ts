@@ -6,8 +6,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 import { BUNDLE_SETTINGS } from '../lib/constructs/platform-function';
+import { percentile } from './stats';
 
 export interface BundleFigure {
   readonly name: string;
@@ -15,6 +16,9 @@ export interface BundleFigure {
   readonly topInputs: readonly { readonly module: string; readonly bytes: number }[];
   readonly initP50Ms: number;
   readonly initP99Ms: number;
+  /** The AWS SDK packages the bundle leaves to the runtime, and what requiring just those costs (p50, fresh processes). */
+  readonly sdkPackages: readonly string[];
+  readonly sdkInitP50Ms: number;
 }
 
 const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');
@@ -32,13 +36,14 @@ function moduleOf(input: string): string {
   return match?.[1] ?? (input.startsWith('lambda/shared') ? 'lambda/shared' : input.split('/').slice(0, 2).join('/'));
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
+/**
+ * esbuild options layered over the deployed settings, to measure a candidate change before it is made in
+ * lib/constructs/platform-function.ts. Only options NodejsFunction can express (directly or through esbuildArgs).
+ */
+export type BundleOverrides = Pick<BuildOptions, 'external' | 'mainFields' | 'alias' | 'legalComments'>;
 
-/** Builds one function like NodejsFunction does and measures it. */
-export function measureBundle(name: string, initRuns = 20): BundleFigure {
+/** Builds one function like NodejsFunction does (plus `overrides`, if any) and measures it. */
+export function measureBundle(name: string, initRuns = 20, overrides: BundleOverrides = {}): BundleFigure {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bundle-${name}-`));
   const outfile = path.join(outdir, 'index.js');
   const result = buildSync({
@@ -53,6 +58,7 @@ export function measureBundle(name: string, initRuns = 20): BundleFigure {
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: path.join(__dirname, '..'),
+    ...overrides,
   });
   const bytes = fs.statSync(outfile).size;
   const byModule = new Map<string, number>();
@@ -62,19 +68,37 @@ export function measureBundle(name: string, initRuns = 20): BundleFigure {
   }
   const topInputs = [...byModule.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([module, size]) => ({ module, bytes: size }));
 
+  const sdkPackages = [...new Set((output?.imports ?? []).filter((entry) => entry.external && entry.path.startsWith('@aws-sdk/')).map((entry) => entry.path))].sort();
+
   // Each run is a fresh process: what a cold start pays for loading the bundle (the AWS SDK comes from node_modules,
   // as the Lambda runtime provides it). Environment variables are dummies: handlers must not connect at load time.
+  // The second probe requires only the SDK packages the bundle imports, to show how much of init is the SDK's.
+  const timedRequire = (modules: readonly string[]): string =>
+    `const t=process.hrtime.bigint();${modules.map((module) => `require(${JSON.stringify(module)});`).join('')}process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const run = (probe: string): number =>
+    Number(
+      execFileSync(process.execPath, ['-e', probe], {
+        cwd: path.join(__dirname, '..'),
+        env: { ...process.env, NODE_PATH: path.join(__dirname, '..', 'node_modules'), AWS_REGION: 'us-east-1', POWERTOOLS_DEV: 'false' },
+        encoding: 'utf8',
+      }),
+    );
   const samples: number[] = [];
-  const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  for (let run = 0; run < initRuns; run += 1) {
-    const out = execFileSync(process.execPath, ['-e', probe], {
-      cwd: path.join(__dirname, '..'),
-      env: { ...process.env, NODE_PATH: path.join(__dirname, '..', 'node_modules'), AWS_REGION: 'us-east-1', POWERTOOLS_DEV: 'false' },
-      encoding: 'utf8',
-    });
-    samples.push(Number(out));
+  const sdkSamples: number[] = [];
+  for (let index = 0; index < initRuns; index += 1) {
+    samples.push(run(timedRequire([outfile])));
+    if (sdkPackages.length > 0) sdkSamples.push(run(timedRequire(sdkPackages)));
   }
   samples.sort((a, b) => a - b);
+  sdkSamples.sort((a, b) => a - b);
   fs.rmSync(outdir, { recursive: true, force: true });
-  return { name, bytes, topInputs, initP50Ms: percentile(samples, 50), initP99Ms: percentile(samples, 99) };
+  return {
+    name,
+    bytes,
+    topInputs,
+    initP50Ms: percentile(samples, 50),
+    initP99Ms: percentile(samples, 99),
+    sdkPackages,
+    sdkInitP50Ms: sdkSamples.length > 0 ? percentile(sdkSamples, 50) : 0,
+  };
 }

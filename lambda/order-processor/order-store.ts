@@ -67,7 +67,7 @@ export function buildInsert(rows: readonly NewOrderRow[]): { readonly text: stri
     `VALUES ${tuples.join(',\n       ')}\n` +
     // The idempotency key: a redelivered message inserts nothing and the first decision stands.
     'ON CONFLICT (account_id, client_order_id) DO NOTHING\n' +
-    'RETURNING account_id, client_order_id';
+    `RETURNING ${STORED_ORDER_COLUMNS}`;
   return { text, values };
 }
 
@@ -131,28 +131,34 @@ export class PostgresOrderStore implements OrderStore {
 }
 
 /**
- * Both statements on one connection and retried together: if the connection dies after the insert committed, the
- * retry's insert is a no-op and the read-back still sees the rows. Reading from the writer, the rows are current.
+ * The insert returns the rows it stored; only keys that were already there (a redelivery, a duplicate send) are read
+ * back, on the same connection and retried together: if the connection dies after the insert committed, the retry's
+ * insert is a no-op and those keys come back from the read-back. Reading from the writer, the rows are current.
  */
 async function insertAndReadBack(
   client: PoolClient,
   insert: { readonly text: string; readonly values: unknown[] },
   keys: readonly OrderKey[],
 ): Promise<SaveResult> {
-  const inserted = await client.query<{ account_id: string; client_order_id: string }>(insert.text, insert.values);
-  const selected = await client.query<Record<string, unknown>>(SELECT_BY_KEYS, [
-    keys.map((key) => key.accountId),
-    keys.map((key) => key.clientOrderId),
-  ]);
+  const inserted = await client.query<Record<string, unknown>>(insert.text, insert.values);
   const stored = new Map<string, StoredOrder>();
-  for (const row of selected.rows) {
+  for (const row of inserted.rows) {
     const order = toStoredOrder(row);
     stored.set(orderKeyString(order), order);
   }
-  return {
-    stored,
-    inserted: new Set(inserted.rows.map((row) => orderKeyString({ accountId: row.account_id, clientOrderId: row.client_order_id }))),
-  };
+  const insertedKeys = new Set(stored.keys());
+  const missing = keys.filter((key) => !stored.has(orderKeyString(key)));
+  if (missing.length > 0) {
+    const selected = await client.query<Record<string, unknown>>(SELECT_BY_KEYS, [
+      missing.map((key) => key.accountId),
+      missing.map((key) => key.clientOrderId),
+    ]);
+    for (const row of selected.rows) {
+      const order = toStoredOrder(row);
+      stored.set(orderKeyString(order), order);
+    }
+  }
+  return { stored, inserted: insertedKeys };
 }
 
 function uniqueKeys(rows: readonly NewOrderRow[]): OrderKey[] {
