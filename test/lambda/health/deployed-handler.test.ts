@@ -6,24 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Context } from 'aws-lambda';
 import { handler } from '../../../lambda/health/handler';
+import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig, testServices } from '../../support/services';
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'lambda-health-us-east-1-test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-health-us-east-1-test',
-  memoryLimitInMB: '256',
-  awsRequestId: 'request-1',
-  logGroupName: '/aws/lambda/health',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('health', 10_000, 256);
 
 const saved = { ...process.env };
 

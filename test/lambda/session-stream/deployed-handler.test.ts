@@ -4,24 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { Context } from 'aws-lambda';
 import { handler } from '../../../lambda/session-stream/handler';
+import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'lambda-session-stream-us-east-1-test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-session-stream-us-east-1-test',
-  memoryLimitInMB: '256',
-  awsRequestId: 'request-1',
-  logGroupName: '/aws/lambda/session-stream',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('session-stream', 30_000, 256);
 
 const saved = { ...process.env };
 

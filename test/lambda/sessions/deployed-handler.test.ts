@@ -4,24 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handler as sessionsHandler } from '../../../lambda/sessions/handler';
+import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: 'lambda-sessions-us-east-1-test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-sessions-us-east-1-test',
-  memoryLimitInMB: '256',
-  awsRequestId: 'request-1',
-  logGroupName: '/aws/lambda/sessions',
-  logStreamName: 'stream',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('sessions', 10_000, 256);
 
 function apiEvent(method: string, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
   return {
