@@ -140,7 +140,9 @@ async function insertAndReadBack(
   insert: { readonly text: string; readonly values: unknown[] },
   keys: readonly OrderKey[],
 ): Promise<SaveResult> {
-  const inserted = await client.query<Record<string, unknown>>(insert.text, insert.values);
+  // A named (prepared) statement per batch size: parsed and planned once per connection instead of once per batch.
+  const rowCount = insert.values.length / INSERT_COLUMNS.length;
+  const inserted = await client.query<Record<string, unknown>>({ name: `insert-orders-${rowCount}`, text: insert.text, values: insert.values });
   const stored = new Map<string, StoredOrder>();
   for (const row of inserted.rows) {
     const order = toStoredOrder(row);
