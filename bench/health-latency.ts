@@ -2,13 +2,13 @@
  * Latency of the deep /v1/health handler against local services (PostgreSQL as writer and reader, moto for the
  * secret, session table and parameters), every call a real check, and again with the reader hung.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type Socket } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { healthSetupFromEnv, type HealthSetup } from '../lambda/health/config';
 import { createHandler } from '../lambda/health/handler';
+import { createHealthDependencies } from '../test/lambda/health/fixture';
+import { startSilentServer } from '../test/lambda/health/silent-server';
 import { awsClientConfig, testServices } from '../test/support/services';
 import { summarise, type LatencySummary } from './stats';
 
@@ -24,26 +24,6 @@ const HUNG_HOST = '127.0.0.3';
 export interface HealthLatencyResult {
   readonly healthy: LatencySummary;
   readonly hungReader: LatencySummary;
-}
-
-/** Accepts TCP connections and never answers: an endpoint that is up but hung (blackholed, stuck). */
-async function startSilentServer(host: string, port: number): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 export async function measureHealthLatency(progress: (line: string) => void): Promise<HealthLatencyResult> {
@@ -62,43 +42,17 @@ export async function measureHealthLatency(progress: (line: string) => void): Pr
     { step: 'initialize', name: 'benchCountConfigChecks' },
   );
   const postgres = testServices().postgres;
-  const suffix = randomBytes(4).toString('hex');
-  const secret = await secrets.send(
-    new CreateSecretCommand({
-      Name: `rds-bench-b${suffix}`,
-      SecretString: JSON.stringify({
-        username: postgres.user,
-        password: postgres.password,
-        host: postgres.host,
-        port: postgres.port,
-        dbname: postgres.database,
-        engine: 'postgres',
-      }),
-    }),
-  );
-  if (secret.ARN === undefined) throw new Error('moto created the database secret without an ARN');
-  const tableName = `table-sessions-bench-b${suffix}`;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  const parameters = { tradingEnabled: `/trading/b${suffix}/orders/trading-enabled`, maxNotional: `/trading/b${suffix}/orders/max-order-notional` };
-  await ssm.send(new PutParameterCommand({ Name: parameters.tradingEnabled, Value: 'true', Type: 'String' }));
-  await ssm.send(new PutParameterCommand({ Name: parameters.maxNotional, Value: '250000.00', Type: 'String' }));
+  const dependencies = await createHealthDependencies({ secrets, dynamodb, ssm }, 'bench-b');
   const environment = {
-    DB_SECRET_ARN: secret.ARN,
+    DB_SECRET_ARN: dependencies.secretArn,
     DB_HOST: postgres.host,
     DB_READER_HOST: postgres.host,
     DB_PORT: String(postgres.port),
     DB_NAME: postgres.database,
     DB_SSL: 'false',
-    SESSION_TABLE_NAME: tableName,
-    TRADING_ENABLED_PARAMETER: parameters.tradingEnabled,
-    MAX_ORDER_NOTIONAL_PARAMETER: parameters.maxNotional,
+    SESSION_TABLE_NAME: dependencies.tableName,
+    TRADING_ENABLED_PARAMETER: dependencies.tradingEnabledParameter,
+    MAX_ORDER_NOTIONAL_PARAMETER: dependencies.maxOrderNotionalParameter,
     HEALTH_CHECK_TIMEOUT_MS: String(HEALTH_TIMEOUT_MS),
     // 0 keeps only the sharing of a check already in flight; calls here are sequential, so each one runs a full check.
     HEALTH_CACHE_SECONDS: '0',

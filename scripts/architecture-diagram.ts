@@ -41,6 +41,7 @@ export function architectureDiagram(): string {
   const ownersByLogicalId = new Map<string, string>();
   const outputsByName = new Map<string, Set<string>>();
   const lines = ['flowchart LR'];
+  const assembly = app.synth();
   for (const stack of stacks) {
     const owners = new Set<string>();
     for (const construct of stack.node.findAll()) {
@@ -51,7 +52,7 @@ export function architectureDiagram(): string {
       ownersByLogicalId.set(`${stack.node.id}:${stack.resolve(construct.logicalId) as string}`, nodeId(stack.node.id, owner.node.id));
       owners.add(owner.node.id);
     }
-    const template = app.synth().getStackArtifact(stack.artifactId).template as { Outputs?: Record<string, { Value: unknown }> };
+    const template = assembly.getStackArtifact(stack.artifactId).template as { Outputs?: Record<string, { Value: unknown }> };
     for (const [name, output] of Object.entries(template.Outputs ?? {})) {
       const ids = new Set<string>();
       referencedLogicalIds(output.Value, ids);
@@ -62,7 +63,6 @@ export function architectureDiagram(): string {
     lines.push('  end');
   }
   const edges = new Set<string>();
-  const assembly = app.synth();
   for (const stack of stacks) {
     const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, unknown> };
     for (const [logicalId, resource] of Object.entries(template.Resources)) {

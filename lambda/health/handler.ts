@@ -7,6 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorMessage } from '../shared/errors';
+import { jsonResponse } from '../shared/http';
 import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
 import { healthSetupFromEnv } from './config';
 import { checkHealth, HealthVerdictCache, type HealthProbes, type HealthReport } from './health';
@@ -51,12 +52,7 @@ export function createHandler(deps: HealthDeps): HealthHandler {
 function respond(statusCode: number, report: Pick<HealthReport, 'status' | 'checkedAt'> & Partial<HealthReport>): APIGatewayProxyResult {
   // `status` first and no whitespace: the Route 53 health check matches the exact text "status":"ok".
   const { status, checks, tradingEnabled, checkedAt } = report;
-  return {
-    statusCode,
-    // Every answer must be fresh from this function's point of view: a CDN or proxy cache would hide an outage.
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
-    body: JSON.stringify({ status, checks, tradingEnabled, checkedAt }),
-  };
+  return jsonResponse(statusCode, { status, checks, tradingEnabled, checkedAt });
 }
 
 let deployedHandler: HealthHandler | undefined;

@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
 import { errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
+import { jsonResponse } from '../shared/http';
 import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
 import { getOrder, PostgresOrderReader, type OrderReader } from './get-order';
 
@@ -27,29 +28,21 @@ export function createHandler(deps: OrderQueryDeps): OrderQueryHandler {
   return async (event) => {
     const requestId = event.requestContext?.requestId;
     try {
-      return json(200, await getOrder(event.pathParameters?.orderId, deps.reader));
+      return jsonResponse(200, await getOrder(event.pathParameters?.orderId, deps.reader));
     } catch (err) {
       // The one place errors become status codes. Bodies carry our own messages only: never a host, SQL or stack.
-      if (err instanceof ValidationError) return json(400, { message: err.message, requestId });
-      if (err instanceof NotFoundError) return json(404, { message: err.message, requestId });
+      if (err instanceof ValidationError) return jsonResponse(400, { message: err.message, requestId });
+      if (err instanceof NotFoundError) return jsonResponse(404, { message: err.message, requestId });
       if (isTransientError(err)) {
         logger.warn('order lookup failed: database unavailable', { requestId, error: errorMessage(err) });
-        return json(503, { message: 'The order store is temporarily unavailable; retry shortly', requestId }, { 'Retry-After': '1' });
+        return jsonResponse(503, { message: 'The order store is temporarily unavailable; retry shortly', requestId }, { 'Retry-After': '1' });
       }
       logger.error('order lookup failed', { requestId, error: errorMessage(err) });
-      return json(500, { message: 'Internal error', requestId });
+      return jsonResponse(500, { message: 'Internal error', requestId });
     }
   };
 }
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return {
-    statusCode,
-    // Orders change state only once, but a 404 may turn into a 200 moments later: nothing is cached.
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
-    body: JSON.stringify(body),
-  };
-}
 
 let deployedHandler: OrderQueryHandler | undefined;
 

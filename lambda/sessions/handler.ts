@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConflictError, errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
+import { jsonResponse } from '../shared/http';
 import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
 import type { Session } from '../shared/session-item';
 import { sessionSettingsFromEnv } from './config';
@@ -56,20 +57,20 @@ export function createHandler(deps: SessionsDeps): SessionsHandler {
     } catch (err) {
       // The one place errors become status codes. Bodies carry our own messages only: never a table name or stack.
       if (err instanceof ValidationError) {
-        return json(400, { message: err.message, field: err.field, requestId });
+        return jsonResponse(400, { message: err.message, field: err.field, requestId });
       }
-      if (err instanceof NotFoundError) return json(404, { message: err.message, requestId });
+      if (err instanceof NotFoundError) return jsonResponse(404, { message: err.message, requestId });
       if (err instanceof StaleSessionVersionError) {
         ports.logger.info('stale session write refused', { requestId, sessionId: err.sessionId, expectedVersion: err.expectedVersion, currentVersion: err.currentVersion });
-        return json(409, { message: err.message, currentVersion: err.currentVersion, requestId });
+        return jsonResponse(409, { message: err.message, currentVersion: err.currentVersion, requestId });
       }
-      if (err instanceof ConflictError) return json(409, { message: err.message, requestId });
+      if (err instanceof ConflictError) return jsonResponse(409, { message: err.message, requestId });
       if (isTransientError(err)) {
         ports.logger.warn('session request failed: table unavailable', { requestId, error: errorMessage(err) });
-        return json(503, { message: 'The session store is temporarily unavailable; retry shortly', requestId }, { 'Retry-After': '1' });
+        return jsonResponse(503, { message: 'The session store is temporarily unavailable; retry shortly', requestId }, { 'Retry-After': '1' });
       }
       ports.logger.error('session request failed', { requestId, error: errorMessage(err) });
-      return json(500, { message: 'Internal error', requestId });
+      return jsonResponse(500, { message: 'Internal error', requestId });
     }
   };
 }
@@ -79,14 +80,14 @@ async function route(event: SessionsEvent, ports: SessionPorts): Promise<APIGate
   if (rawSessionId === undefined) {
     if (event.httpMethod !== 'POST') return methodNotAllowed(event.httpMethod, 'POST');
     const session = await createSession(parseCreateBody(bodyText(event)), ports);
-    return json(201, toView(session), { Location: `/v1/sessions/${session.sessionId}` });
+    return jsonResponse(201, toView(session), { Location: `/v1/sessions/${session.sessionId}` });
   }
   switch (event.httpMethod) {
     case 'GET':
-      return json(200, toView(await getSession(parseSessionId(rawSessionId), ports)));
+      return jsonResponse(200, toView(await getSession(parseSessionId(rawSessionId), ports)));
     case 'PUT': {
       const sessionId = parseSessionId(rawSessionId);
-      return json(200, toView(await updateSession(sessionId, parseUpdateBody(bodyText(event)), ports)));
+      return jsonResponse(200, toView(await updateSession(sessionId, parseUpdateBody(bodyText(event)), ports)));
     }
     case 'DELETE': {
       const sessionId = parseSessionId(rawSessionId);
@@ -111,17 +112,9 @@ function toView(session: Session): Session {
 }
 
 function methodNotAllowed(method: string, allow: string): APIGatewayProxyResult {
-  return json(405, { message: `Method ${method} is not allowed here (allowed: ${allow})` }, { Allow: allow });
+  return jsonResponse(405, { message: `Method ${method} is not allowed here (allowed: ${allow})` }, { Allow: allow });
 }
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return {
-    statusCode,
-    // Session state is per user and changes with every write: no shared or private cache may keep it.
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
-    body: JSON.stringify(body),
-  };
-}
 
 let deployedHandler: SessionsHandler | undefined;
 

@@ -39,12 +39,15 @@ export class TradingDatabase extends Construct {
   public readonly secret: secretsmanager.ISecret;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
+  /** The cluster identifier as a literal, for metric dimensions in other stacks without a cross-stack reference. */
+  public readonly clusterIdentifier: string;
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: TradingDatabaseProps) {
     super(scope, id);
     this.encryptionKey = props.encryptionKey;
     const clusterIdentifier = props.names.of('dbCluster', 'trading');
+    this.clusterIdentifier = clusterIdentifier;
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

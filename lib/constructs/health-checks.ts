@@ -67,7 +67,6 @@ export class HealthChecks extends Construct {
     this.healthFunction = new PlatformFunction(this, 'Health', {
       names: props.names,
       purpose: 'health',
-      sourceFolder: 'health',
       description: 'GET /v1/health: checks Aurora writer and reader, the session table and runtime config',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,
@@ -127,7 +126,6 @@ export class HealthChecks extends Construct {
     this.monitor = new PlatformFunction(this, 'Monitor', {
       names: props.names,
       purpose: 'health-monitor',
-      sourceFolder: 'health-monitor',
       description: 'Hourly: calls /v1/health, reads Route 53 status, DLQ depth and table status; publishes metrics; alerts',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,

@@ -45,7 +45,6 @@ export class OrderProcessing extends Construct {
     this.processor = new PlatformFunction(this, 'Processor', {
       names: props.names,
       purpose: 'order-processor',
-      sourceFolder: 'order-processor',
       description: 'Validates, risk-checks and stores queued orders exactly once in effect; publishes order events',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,
@@ -81,7 +80,6 @@ export class OrderProcessing extends Construct {
     this.query = new PlatformFunction(this, 'Query', {
       names: props.names,
       purpose: 'order-query',
-      sourceFolder: 'order-query',
       description: 'GET /v1/orders/{orderId}: reads an order from the Aurora reader endpoint',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,

@@ -14,7 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config';
 
-/** Root of the Lambda sources; each function lives in `lambda/<folder>/handler.ts`. */
+/** Root of the Lambda sources; each function lives in `lambda/<purpose>/handler.ts`. */
 export const LAMBDA_SOURCE_ROOT = path.join(__dirname, '..', '..', 'lambda');
 
 /**
@@ -35,10 +35,8 @@ export interface FunctionNetworkProps {
 
 export interface PlatformFunctionProps {
   readonly names: ResourceNames;
-  /** Kebab-case purpose, used in the function, role and log group names (e.g. `order-processor`). */
+  /** Kebab-case purpose: the function, role and log group names, and the source folder `lambda/{purpose}/handler.ts`. */
   readonly purpose: string;
-  /** Folder under `lambda/` holding `handler.ts`. */
-  readonly sourceFolder: string;
   readonly description: string;
   readonly encryptionKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
@@ -69,12 +67,15 @@ export class PlatformFunction extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The function's timeout, for alarms that compare duration with it. */
   public readonly timeout: Duration;
+  /** Kebab-case purpose, for alarm and dashboard names. */
+  public readonly purpose: string;
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     super(scope, id);
     this.timeout = props.timeout ?? Duration.seconds(30);
+    this.purpose = props.purpose;
     const functionName = props.names.of('lambda', props.purpose);
-    const sourceDir = path.join(LAMBDA_SOURCE_ROOT, props.sourceFolder);
+    const sourceDir = path.join(LAMBDA_SOURCE_ROOT, props.purpose);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: props.names.logGroup('lambda', props.purpose),

@@ -56,7 +56,6 @@ export class SchemaMigrations extends Construct {
     this.migrator = new PlatformFunction(this, 'Migrator', {
       names: props.names,
       purpose: 'db-migrate',
-      sourceFolder: 'db-migrate',
       description: 'Applies versioned SQL migrations to the trading database (CloudFormation custom resource)',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,

@@ -46,7 +46,6 @@ export class SessionService extends Construct {
     this.handler = new PlatformFunction(this, 'Handler', {
       names: props.names,
       purpose: 'sessions',
-      sourceFolder: 'sessions',
       description: 'Sessions API: create, read (strongly consistent), update with optimistic locking, delete',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,
@@ -83,7 +82,6 @@ export class SessionService extends Construct {
     this.streamConsumer = new PlatformFunction(this, 'StreamConsumer', {
       names: props.names,
       purpose: 'session-stream',
-      sourceFolder: 'session-stream',
       description: 'Forwards session table changes (without session data) to the platform event bus for the audit trail',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,

@@ -107,13 +107,13 @@ export class ServiceStack extends PlatformStack {
     });
 
     const functions = [
-      { purpose: 'order-processor', fn: this.orders.processor },
-      { purpose: 'order-query', fn: this.orders.query },
-      { purpose: 'sessions', fn: this.sessionService.handler },
-      { purpose: 'session-stream', fn: this.sessionService.streamConsumer },
-      { purpose: 'health', fn: this.health.healthFunction },
-      { purpose: 'health-monitor', fn: this.health.monitor },
-    ].map(({ purpose, fn }) => ({ purpose, function: fn.function, timeout: fn.timeout }));
+      this.orders.processor,
+      this.orders.query,
+      this.sessionService.handler,
+      this.sessionService.streamConsumer,
+      this.health.healthFunction,
+      this.health.monitor,
+    ].map((fn) => ({ purpose: fn.purpose, function: fn.function, timeout: fn.timeout }));
     const apiName = this.api.api.restApiName;
     const apiStage = this.api.api.deploymentStage.stageName;
     this.alarms = new PlatformAlarms(this, 'Alarms', {
@@ -121,7 +121,7 @@ export class ServiceStack extends PlatformStack {
       alerting: this.alerting,
       eventBus: this.eventBus,
       databaseConfig: config.database,
-      clusterIdentifier: names.of('dbCluster', 'trading'),
+      clusterIdentifier: props.database.clusterIdentifier,
       functions,
       apiName,
       apiStage,
@@ -143,7 +143,7 @@ export class ServiceStack extends PlatformStack {
       apiStage,
       ordersQueue: this.queues.queue,
       ordersDeadLetterQueue: this.queues.deadLetterQueue,
-      clusterIdentifier: names.of('dbCluster', 'trading'),
+      clusterIdentifier: props.database.clusterIdentifier,
       sessionTable: props.sessions.table,
       healthCheckId: this.health.healthCheck.attrHealthCheckId,
     });

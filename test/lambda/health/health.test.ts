@@ -2,9 +2,8 @@
  * The deep health handler against real dependencies: PostgreSQL as writer and reader, and in moto the database
  * secret, the session table and the SSM parameters. Covers each dependency down or hung, caching, and no leaks.
  */
-import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { healthSetupFromEnv, type HealthClients, type HealthSetup } from '../../../lambda/health/config';
@@ -14,6 +13,7 @@ import { databaseProbe } from '../../../lambda/health/probes';
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import type { EnvSource } from '../../../lambda/shared/env';
 import { awsClientConfig, startPostgres, stopPostgres, testServices } from '../../support/services';
+import { createHealthDependencies } from './fixture';
 import { startSilentServer } from './silent-server';
 
 const T0 = new Date('2031-05-01T08:00:00.000Z');
@@ -44,33 +44,10 @@ beforeAll(async () => {
   dynamodb.middlewareStack.add((next, context) => async (args) => (count(context.commandName), next(args)), { step: 'initialize' });
   ssm = new SSMClient(aws);
   ssm.middlewareStack.add((next, context) => async (args) => (count(context.commandName), next(args)), { step: 'initialize' });
-  const suffix = randomBytes(4).toString('hex');
-  const postgres = testServices().postgres;
-  // The secret as RDS writes it for the cluster; the health function reads writer and reader credentials from it.
-  const secret = await secrets.send(
-    new CreateSecretCommand({
-      Name: `rds-health-t${suffix}`,
-      SecretString: JSON.stringify({
-        username: postgres.user,
-        password: postgres.password,
-        host: postgres.host,
-        port: postgres.port,
-        dbname: postgres.database,
-        engine: 'postgres',
-      }),
-    }),
-  );
-  secretArn = required(secret.ARN);
-  tableName = `table-sessions-health-t${suffix}`;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'sessionId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'sessionId', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  parameterPrefix = `/trading/t${suffix}`;
+  const dependencies = await createHealthDependencies({ secrets, dynamodb, ssm }, 'health-t');
+  secretArn = dependencies.secretArn;
+  tableName = dependencies.tableName;
+  parameterPrefix = dependencies.parameterPrefix;
 });
 
 beforeEach(async () => {
@@ -87,11 +64,6 @@ afterEach(async () => {
 afterAll(() => {
   for (const client of [secrets, dynamodb, ssm]) client.destroy();
 });
-
-function required<T>(value: T | undefined): T {
-  if (value === undefined) throw new Error('moto returned no value');
-  return value;
-}
 
 async function putParameter(path: string, value: string): Promise<void> {
   await ssm.send(new PutParameterCommand({ Name: `${parameterPrefix}/${path}`, Value: value, Type: 'String', Overwrite: true }));
