@@ -12,7 +12,7 @@ import {
   isConnectionError,
   isTransientError,
 } from './errors';
-import { boolEnv, intEnv, optionalEnv, requireEnv, type EnvSource } from './env';
+import { boolEnv, intEnv, requireEnv, type EnvSource } from './env';
 import { silentLogger, type LogPort } from './observability';
 import { retry, type RetryOptions } from './retry';
 
@@ -33,21 +33,26 @@ export interface DbSettings {
 /** Called whenever a (new) pool needs settings, i.e. at cold start and after a connection failure. */
 export type DbSettingsProvider = () => Promise<DbSettings>;
 
-/** The fields of the secret RDS generates for a cluster; `dbname` only when the cluster has a default database. */
-export interface DbSecret {
+/**
+ * The credentials in the master-user secret that RDS creates and rotates for a cluster with
+ * `manageMasterUserPassword`. AWS documents its SecretString as `{"username":"...","password":"..."}` and nothing
+ * else (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html), so the endpoint,
+ * port and database never come from the secret: they are the function's environment (DB_HOST, DB_PORT, DB_NAME),
+ * set by the database construct, which also picks writer or reader.
+ */
+export interface DbCredentials {
   readonly username: string;
   readonly password: string;
-  readonly host: string;
-  readonly port: number;
-  readonly dbname?: string;
-  readonly engine?: string;
 }
 
 /** Only `send` is used, so tests may pass any SDK-shaped client pointed at moto. */
 export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
 
-/** Validates the secret JSON; messages name the missing field but never echo the password. */
-export function parseDbSecret(secretString: string, secretId: string): DbSecret {
+/**
+ * Validates the secret JSON and returns its credentials; other keys (a hand-made or console-made secret may hold
+ * host, port, engine, ...) are ignored on purpose. Messages name the field but never echo the password.
+ */
+export function parseDbSecret(secretString: string, secretId: string): DbCredentials {
   let parsed: unknown;
   try {
     parsed = JSON.parse(secretString);
@@ -57,45 +62,19 @@ export function parseDbSecret(secretString: string, secretId: string): DbSecret 
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigurationError(`Database secret ${secretId} must be a JSON object`);
   }
-  const field = (name: string): unknown => Reflect.get(parsed, name);
-  const requiredString = (name: string, sensitive = false): string => {
-    const value = field(name);
+  const requiredString = (name: 'username' | 'password', sensitive: boolean): string => {
+    const value: unknown = Reflect.get(parsed, name);
     if (typeof value !== 'string' || value.trim() === '') {
       const shown = sensitive || value === undefined ? '' : ` (got ${describeValue(value)})`;
       throw new ConfigurationError(`Database secret ${secretId} has no valid "${name}": expected a non-empty string${shown}`);
     }
     return value;
   };
-  const optionalString = (name: string): string | undefined => {
-    const value = field(name);
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') {
-      throw new ConfigurationError(`Database secret ${secretId} has an invalid "${name}" ${describeValue(value)}: expected a string`);
-    }
-    return value;
-  };
-  const rawPort = field('port');
-  // RDS writes a number; hand-made secrets often hold a string.
-  const port = typeof rawPort === 'string' && /^\d+$/.test(rawPort) ? Number(rawPort) : rawPort;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigurationError(
-      `Database secret ${secretId} has no valid "port": expected an integer 1-65535${rawPort === undefined ? '' : ` (got ${describeValue(rawPort)})`}`,
-    );
-  }
-  const dbname = optionalString('dbname');
-  const engine = optionalString('engine');
-  return {
-    username: requiredString('username'),
-    password: requiredString('password', true),
-    host: requiredString('host'),
-    port,
-    ...(dbname === undefined ? {} : { dbname }),
-    ...(engine === undefined ? {} : { engine }),
-  };
+  return { username: requiredString('username', false), password: requiredString('password', true) };
 }
 
 /** Reads and validates the secret. Transient AWS faults pass through unchanged so callers' retries see them. */
-export async function readDbSecret(secrets: SecretsPort, secretArn: string): Promise<DbSecret> {
+export async function readDbSecret(secrets: SecretsPort, secretArn: string): Promise<DbCredentials> {
   let secretString: string | undefined;
   try {
     const response = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
@@ -113,18 +92,10 @@ export async function readDbSecret(secrets: SecretsPort, secretArn: string): Pro
 export interface SecretSettingsOptions {
   readonly secrets: SecretsPort;
   readonly secretArn: string;
-  /**
-   * Endpoint to use instead of the secret's `host`, e.g. the cluster's reader endpoint for read-only functions.
-   * @default the secret's host (the writer endpoint)
-   */
-  readonly host?: string;
-  /** @default the secret's port */
-  readonly port?: number;
-  /**
-   * Database to use; wins over the secret's `dbname`, which RDS only writes when the cluster has a default database.
-   * @default the secret's dbname; without either, a ConfigurationError
-   */
-  readonly database?: string;
+  /** The endpoint to connect to: the cluster's writer endpoint, or its reader endpoint for read-only functions. */
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
   /** @default true */
   readonly ssl?: boolean;
 }
@@ -135,38 +106,32 @@ export interface SecretSettingsOptions {
  */
 export function secretSettingsProvider(options: SecretSettingsOptions): DbSettingsProvider {
   return async () => {
-    const secret = await readDbSecret(options.secrets, options.secretArn);
-    const database = options.database ?? secret.dbname;
-    if (database === undefined) {
-      throw new ConfigurationError(`Database secret ${options.secretArn} has no "dbname" and no database was configured (DB_NAME)`);
-    }
+    const credentials = await readDbSecret(options.secrets, options.secretArn);
     return {
-      host: options.host ?? secret.host,
-      port: options.port ?? secret.port,
-      user: secret.username,
-      password: secret.password,
-      database,
+      host: options.host,
+      port: options.port,
+      user: credentials.username,
+      password: credentials.password,
+      database: options.database,
       ssl: options.ssl ?? true,
     };
   };
 }
 
 /**
- * The settings provider every in-VPC function uses, from the variables the database construct sets:
- * DB_SECRET_ARN (required), DB_HOST / DB_PORT / DB_NAME (override the secret: DB_HOST picks writer or reader),
- * DB_SSL (default true; false only for local runs).
+ * The settings provider every in-VPC function uses, from the variables the database construct sets
+ * (`connectionEnvironment`): DB_SECRET_ARN, DB_HOST (writer or reader endpoint), DB_PORT and DB_NAME, all required
+ * because the RDS-managed secret holds only the credentials; DB_SSL (default true; false only for local runs).
+ * Read once here, so a missing variable fails the cold start with its name rather than the first query.
  */
 export function secretSettingsFromEnv(secrets: SecretsPort, source: EnvSource = process.env): DbSettingsProvider {
-  const host = optionalEnv('DB_HOST', source);
-  const database = optionalEnv('DB_NAME', source);
-  const port = optionalEnv('DB_PORT', source) === undefined ? undefined : intEnv('DB_PORT', undefined, { min: 1, max: 65535, source });
   return secretSettingsProvider({
     secrets,
     secretArn: requireEnv('DB_SECRET_ARN', source),
+    host: requireEnv('DB_HOST', source),
+    port: intEnv('DB_PORT', undefined, { min: 1, max: 65535, source }),
+    database: requireEnv('DB_NAME', source),
     ssl: boolEnv('DB_SSL', true, source),
-    ...(host === undefined ? {} : { host }),
-    ...(port === undefined ? {} : { port }),
-    ...(database === undefined ? {} : { database }),
   });
 }
 

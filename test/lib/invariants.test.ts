@@ -230,3 +230,20 @@ describe('every synthesized template', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('database connection contract', () => {
+  // The RDS-managed master secret holds only username and password (docs.aws.amazon.com/AmazonRDS/latest/
+  // AuroraUserGuide/rds-secrets-manager.html), so every function that reads it must get the endpoint elsewhere.
+  it('gives every function that reads the database secret its host, port and database name', () => {
+    const readers = ofType('AWS::Lambda::Function').filter(
+      ({ resource }) => (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['DB_SECRET_ARN'] !== undefined,
+    );
+    // Migrations, processor, query and health, in each of the three stages.
+    expect(readers.length).toBeGreaterThanOrEqual(4 * 3);
+    const offenders = readers.flatMap(({ stackName, id, resource }) => {
+      const variables = (resource.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      return ['DB_HOST', 'DB_PORT', 'DB_NAME'].filter((name) => variables[name] === undefined).map((name) => `${stackName}/${id}: no ${name}`);
+    });
+    expect(offenders).toEqual([]);
+  });
+});

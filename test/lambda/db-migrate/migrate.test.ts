@@ -10,7 +10,7 @@ import type {
   CloudFormationCustomResourceDeleteEvent,
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
 import { createHandler, handler as deployedHandler, PHYSICAL_RESOURCE_ID } from '../../../lambda/db-migrate/handler';
 import {
@@ -23,6 +23,7 @@ import {
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import { findFreePort } from '../../support/services/process-utils';
 import { awsClientConfig, createTestDatabase, toDbSettings, type PostgresEndpoint } from '../../support/services';
+import { createRdsManagedSecret } from '../../support/aws-contracts/rds-secret';
 
 const MIGRATIONS_DIR = join(__dirname, '..', '..', '..', 'lambda', 'db-migrate', 'migrations');
 
@@ -519,22 +520,14 @@ describe('custom resource handler', () => {
   it('builds the deployed handler from the Lambda environment (secret in Secrets Manager)', async () => {
     const endpoint = await createTestDatabase('migrate_handler_env');
     const secrets = new SecretsManagerClient(awsClientConfig());
-    const secret = await secrets.send(
-      new CreateSecretCommand({
-        Name: `db-migrate-test-${Date.now()}`,
-        SecretString: JSON.stringify({
-          engine: 'postgres',
-          host: endpoint.host,
-          port: endpoint.port,
-          username: endpoint.user,
-          password: endpoint.password,
-          dbname: endpoint.database,
-        }),
-      }),
-    );
+    // What the first deploy really has: the RDS-managed secret (credentials only) and the construct's DB_* variables.
+    const secretArn = await createRdsManagedSecret(secrets, { username: endpoint.user, password: endpoint.password });
     secrets.destroy();
     const variables: Record<string, string> = {
-      DB_SECRET_ARN: secret.ARN ?? '',
+      DB_SECRET_ARN: secretArn,
+      DB_HOST: endpoint.host,
+      DB_PORT: String(endpoint.port),
+      DB_NAME: endpoint.database,
       DB_SSL: 'false',
       MIGRATIONS_DIR,
       POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -4,8 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { createRdsManagedSecret } from '../../support/aws-contracts/rds-secret';
 import { testServices } from '../../support/services';
 
 export interface HealthDependencies {
@@ -24,14 +25,8 @@ export async function createHealthDependencies(
 ): Promise<HealthDependencies> {
   const suffix = randomBytes(4).toString('hex');
   const postgres = testServices().postgres;
-  // The secret as RDS writes it for the cluster; the health function reads writer and reader credentials from it.
-  const secret = await clients.secrets.send(
-    new CreateSecretCommand({
-      Name: `rds-${label}-${suffix}`,
-      SecretString: JSON.stringify({ username: postgres.user, password: postgres.password, host: postgres.host, port: postgres.port, dbname: postgres.database, engine: 'postgres' }),
-    }),
-  );
-  if (secret.ARN === undefined) throw new Error('moto created the database secret without an ARN');
+  // The secret as RDS manages it (credentials only); the endpoints come from the function's environment.
+  const secretArn = await createRdsManagedSecret(clients.secrets, { username: postgres.user, password: postgres.password });
   const tableName = `table-sessions-${label}-${suffix}`;
   await clients.dynamodb.send(
     new CreateTableCommand({
@@ -46,5 +41,5 @@ export async function createHealthDependencies(
   const maxOrderNotionalParameter = `${parameterPrefix}/orders/max-order-notional`;
   await clients.ssm.send(new PutParameterCommand({ Name: tradingEnabledParameter, Value: 'true', Type: 'String', Overwrite: true }));
   await clients.ssm.send(new PutParameterCommand({ Name: maxOrderNotionalParameter, Value: '250000.00', Type: 'String', Overwrite: true }));
-  return { secretArn: secret.ARN, tableName, parameterPrefix, tradingEnabledParameter, maxOrderNotionalParameter };
+  return { secretArn, tableName, parameterPrefix, tradingEnabledParameter, maxOrderNotionalParameter };
 }

@@ -12,7 +12,7 @@ import { HealthVerdictCache, type HealthReport } from '../../../lambda/health/he
 import { databaseProbe } from '../../../lambda/health/probes';
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import type { EnvSource } from '../../../lambda/shared/env';
-import { awsClientConfig, startPostgres, stopPostgres, testServices } from '../../support/services';
+import { awsClientConfig, startOutagePostgres, testServices } from '../../support/services';
 import { createHealthDependencies } from './fixture';
 import { startSilentServer } from './silent-server';
 
@@ -193,9 +193,19 @@ describe('each dependency down', () => {
   });
 
   it('names writer and reader while PostgreSQL is stopped, and recovers once it is back', async () => {
-    const health = healthHandler();
+    // A server of this test's own: stopping the run's shared one would fail other jest workers' tests.
+    const outage = await startOutagePostgres();
+    try {
+      await runOutage(outage);
+    } finally {
+      await outage.close();
+    }
+  });
+
+  async function runOutage(outage: Awaited<ReturnType<typeof startOutagePostgres>>): Promise<void> {
+    const health = healthHandler({ DB_PORT: String(outage.port), DB_NAME: outage.database });
     expect((await health()).statusCode).toBe(200);
-    await stopPostgres({ mode: 'immediate' });
+    await outage.stop('immediate');
     try {
       now = new Date(T0.getTime() + CACHE_SECONDS * 1_000);
       const down = await health();
@@ -203,14 +213,14 @@ describe('each dependency down', () => {
       expect(bodyOf(down).checks).toEqual({ ...ALL_OK, writer: 'fail', reader: 'fail' });
       expectNoInternals(down);
     } finally {
-      await startPostgres();
+      await outage.start();
     }
     now = new Date(T0.getTime() + 2 * CACHE_SECONDS * 1_000);
     // Same container: the broken pools were discarded, so the check reconnects.
     const recovered = await health();
     expect(recovered.statusCode).toBe(200);
     expect(bodyOf(recovered).checks).toEqual(ALL_OK);
-  });
+  }
 });
 
 describe('timeouts', () => {

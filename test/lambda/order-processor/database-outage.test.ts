@@ -1,16 +1,16 @@
 /**
- * The processor while the run's shared PostgreSQL is stopped (needs --runInBand): a restart during the backoff is
+ * The processor while its PostgreSQL is stopped (a server of this file's own, so any jest worker count is safe): a restart during the backoff is
  * ridden out; a longer outage fails every record, and redelivery then stores each order exactly once.
  */
 import { randomBytes } from 'node:crypto';
 import type { LogPort } from '../../../lambda/shared/observability';
-import { startPostgres, stopPostgres, type PostgresEndpoint } from '../../support/services';
+import { startOutagePostgres, type PostgresEndpoint } from '../../support/services';
 import {
   createMotoFixture,
   drainAllEvents,
   drainEvents,
   expectedDetail,
-  migratedDatabase,
+  migrate,
   orderBody,
   processorFor,
   queued,
@@ -21,12 +21,14 @@ import {
   type MotoFixture,
 } from './harness';
 
+let outage: Awaited<ReturnType<typeof startOutagePostgres>>;
 let endpoint: PostgresEndpoint;
 let fixture: MotoFixture;
 const pools: Array<{ end(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  endpoint = await migratedDatabase('order_outage');
+  outage = await startOutagePostgres();
+  endpoint = await migrate(outage.endpoint);
   fixture = await createMotoFixture();
 });
 
@@ -36,6 +38,7 @@ beforeEach(async () => {
 
 afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.end()));
+  await outage.close();
 });
 
 /** Keeps messages, and failures with their error, so that a failed expectation shows what went wrong. */
@@ -76,9 +79,9 @@ it('rides out a database restart while the batch is backing off, storing every o
 
   // 'fast', not 'immediate': the test server runs without durable commits (fsync and synchronous_commit off), so a
   // crash-stop can lose the migrations committed just before it, which Aurora never would.
-  await stopPostgres({ mode: 'fast' });
+  await outage.stop('fast');
   const restart = new Promise<void>((resolve, reject) => {
-    setTimeout(() => startPostgres().then(resolve, reject), 1_000);
+    setTimeout(() => outage.start().then(resolve, reject), 1_000);
   });
   let response;
   try {
@@ -125,12 +128,12 @@ it('fails every record while the database stays down past the time budget, and r
 
   const event = await receiveBatch(fixture);
   expect(event.Records).toHaveLength(4);
-  await stopPostgres({ mode: 'fast' });
+  await outage.stop('fast');
   let outageResponse;
   try {
     outageResponse = await handler(event, nearlyOutOfTime);
   } finally {
-    await startPostgres();
+    await outage.start();
   }
   // Every record failed, the invalid one too: nothing of the batch is known to be stored.
   expect(outageResponse.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSRecord } from 'aws-lambda';
+import { sqsFifoRecord } from '../../support/aws-contracts/lambda-events';
 import { processorSettingsFromEnv, ssmRiskLimits } from '../../../lambda/order-processor/config';
 import { decide, parseMessage, storablePayload, UNKNOWN_ACCOUNT, type RiskLimits } from '../../../lambda/order-processor/decide';
 import { ConfigurationError } from '../../../lambda/shared/errors';
@@ -16,23 +17,22 @@ const SENT = new Date('2026-03-02T09:59:59.123Z');
 const OPEN: RiskLimits = { tradingEnabled: true, maxOrderNotional: '100000' };
 
 function record(body: string, attributes: { group?: string; dedup?: string; sent?: string } = {}): SQSRecord {
-  return {
-    messageId: 'msg-1',
-    receiptHandle: 'rh',
+  const fifo = sqsFifoRecord({
     body,
+    messageId: 'msg-1',
+    messageGroupId: attributes.group ?? 'absent',
+    messageDeduplicationId: attributes.dedup ?? 'absent',
+    sentTimestamp: attributes.sent ?? String(SENT.getTime()),
+  });
+  // Some cases model a record without the FIFO attributes (a misrouted standard-queue message).
+  const { MessageGroupId, MessageDeduplicationId, ...rest } = fifo.attributes;
+  return {
+    ...fifo,
     attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: attributes.sent ?? String(SENT.getTime()),
-      SenderId: 'sender',
-      ApproximateFirstReceiveTimestamp: String(SENT.getTime()),
-      ...(attributes.group === undefined ? {} : { MessageGroupId: attributes.group }),
-      ...(attributes.dedup === undefined ? {} : { MessageDeduplicationId: attributes.dedup }),
+      ...rest,
+      ...(attributes.group === undefined ? {} : { MessageGroupId }),
+      ...(attributes.dedup === undefined ? {} : { MessageDeduplicationId }),
     },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders.fifo',
-    awsRegion: 'us-east-1',
   };
 }
 

@@ -29,13 +29,18 @@ import type { OrderEventDetail } from '../../../lambda/shared/order-events';
 import { ssmRiskLimits } from '../../../lambda/order-processor/config';
 import { createHandler, type MetricsPort, type OrderProcessorDeps, type OrderProcessorHandler } from '../../../lambda/order-processor/handler';
 import { eventBridgePutEvents } from '../../../lambda/order-processor/publisher';
+import { sqsRecordFromMessage } from '../../support/aws-contracts/lambda-events';
 import { awsClientConfig, createTestDatabase, toDbSettings, type PostgresEndpoint } from '../../support/services';
 
 const MIGRATIONS_DIR = join(__dirname, '..', '..', '..', 'lambda', 'db-migrate', 'migrations');
 
 /** A new database with the shipped migrations applied, as the migration custom resource leaves it. */
 export async function migratedDatabase(prefix: string): Promise<PostgresEndpoint> {
-  const endpoint = await createTestDatabase(prefix);
+  return migrate(await createTestDatabase(prefix));
+}
+
+/** Applies the shipped migrations to a database that exists already (e.g. a private outage server's). */
+export async function migrate(endpoint: PostgresEndpoint): Promise<PostgresEndpoint> {
   const client = new Client({ connectionString: endpoint.connectionString });
   await client.connect();
   try {
@@ -278,6 +283,9 @@ export async function sendOrders(fixture: MotoFixture, orders: readonly Outgoing
   }
 }
 
+/** The queue ARN the records name (the event source mapping's queue). */
+const ORDERS_QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:sqs-orders-us-east-1-dev.fifo';
+
 /** Receives up to 10 messages and shapes them as the Lambda SQS event source does. */
 export async function receiveBatch(fixture: MotoFixture): Promise<SQSEvent> {
   const received = await fixture.sqs.send(
@@ -285,31 +293,11 @@ export async function receiveBatch(fixture: MotoFixture): Promise<SQSEvent> {
       QueueUrl: fixture.ordersQueueUrl,
       MaxNumberOfMessages: 10,
       MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
       WaitTimeSeconds: 0,
     }),
   );
-  const records: SQSRecord[] = (received.Messages ?? []).map((message) => {
-    const attributes = message.Attributes ?? {};
-    return {
-      messageId: required(message.MessageId, 'MessageId'),
-      receiptHandle: required(message.ReceiptHandle, 'ReceiptHandle'),
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: attributes['ApproximateReceiveCount'] ?? '1',
-        SentTimestamp: attributes['SentTimestamp'] ?? '',
-        SenderId: attributes['SenderId'] ?? '',
-        ApproximateFirstReceiveTimestamp: attributes['ApproximateFirstReceiveTimestamp'] ?? '',
-        SequenceNumber: attributes['SequenceNumber'],
-        MessageGroupId: attributes['MessageGroupId'],
-        MessageDeduplicationId: attributes['MessageDeduplicationId'],
-      },
-      messageAttributes: {},
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders.fifo',
-      awsRegion: 'us-east-1',
-    };
-  });
+  const records: SQSRecord[] = (received.Messages ?? []).map((message) => sqsRecordFromMessage(message, ORDERS_QUEUE_ARN));
   return { Records: records };
 }
 

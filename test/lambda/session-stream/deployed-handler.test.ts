@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { handler } from '../../../lambda/session-stream/handler';
 import { lambdaContext } from '../../support/lambda-context';
+import { dynamoDbStreamRecord } from '../../support/aws-contracts/lambda-events';
 import { awsClientConfig } from '../../support/services';
 
 const context = lambdaContext('session-stream', 30_000, 256);
@@ -35,18 +36,12 @@ it('publishes a record to EVENT_BUS_NAME and reports no failures', async () => {
   const response = await handler(
     {
       Records: [
-        {
-          eventID: 'event-1',
+        dynamoDbStreamRecord({
           eventName: 'INSERT',
-          eventSource: 'aws:dynamodb',
-          dynamodb: {
-            ApproximateCreationDateTime: 1_900_000_000,
-            Keys: { sessionId: { S: 'session-1' } },
-            NewImage: { sessionId: { S: 'session-1' }, accountId: { S: 'acct-1' }, version: { N: '1' }, data: { S: '{}' } },
-            SequenceNumber: '100000000000000000001',
-            StreamViewType: 'NEW_AND_OLD_IMAGES',
-          },
-        },
+          keys: { sessionId: { S: 'session-1' } },
+          newImage: { sessionId: { S: 'session-1' }, accountId: { S: 'acct-1' }, version: { N: '1' }, data: { S: '{}' } },
+          approximateCreationDateTime: 1_900_000_000,
+        }),
       ],
     },
     context,

@@ -20,7 +20,8 @@ import {
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createHandler, EVENT_BRIDGE_CLIENT_CONFIG } from '../../../lambda/session-stream/handler';
 import { eventBridgePutEvents, MAX_ENTRIES_PER_CALL, PLATFORM_EVENT_SOURCE, type PutEventsPort } from '../../../lambda/session-stream/publisher';
-import { TTL_PRINCIPAL, type SessionChangeKind, type SessionChangedDetail } from '../../../lambda/session-stream/session-change';
+import { TTL_PRINCIPAL as CODE_TTL_PRINCIPAL, type SessionChangeKind, type SessionChangedDetail } from '../../../lambda/session-stream/session-change';
+import { dynamoDbStreamRecord, TTL_PRINCIPAL } from '../../support/aws-contracts/lambda-events';
 import { ORDER_EVENT_SOURCE } from '../../../lambda/shared/order-events';
 import type { Session } from '../../../lambda/shared/session-item';
 import { awsClientConfig } from '../../support/services';
@@ -150,28 +151,19 @@ function image(value: Session): Record<string, AttributeValue> {
 
 let sequence = 100;
 
-/** A stream record in the shape Lambda delivers for a NEW_AND_OLD_IMAGES stream. */
+/** A stream record in the shape Lambda delivers for a NEW_AND_OLD_IMAGES stream (test/support/aws-contracts). */
 function record(change: SessionChangeKind, before: Session | undefined, after: Session | undefined, options: { ttl?: boolean } = {}): DynamoDBRecord {
   sequence += 1;
   const sessionId = required(after?.sessionId ?? before?.sessionId);
-  return {
-    eventID: `event-${sequence}`,
+  return dynamoDbStreamRecord({
     eventName: change,
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'us-east-1',
-    eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/sessions/stream/2030-01-01T00:00:00.000',
-    dynamodb: {
-      ApproximateCreationDateTime: CHANGED_AT,
-      Keys: { sessionId: { S: sessionId } },
-      ...(after === undefined ? {} : { NewImage: image(after) }),
-      ...(before === undefined ? {} : { OldImage: image(before) }),
-      SequenceNumber: `${sequence}000000000000000000001`,
-      SizeBytes: 256,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-    ...(options.ttl === true ? { userIdentity: { type: 'Service', principalId: TTL_PRINCIPAL } } : {}),
-  };
+    keys: { sessionId: { S: sessionId } },
+    ...(after === undefined ? {} : { newImage: image(after) }),
+    ...(before === undefined ? {} : { oldImage: image(before) }),
+    approximateCreationDateTime: CHANGED_AT,
+    sequenceNumber: `${sequence}000000000000000000001`,
+    byTimeToLive: options.ttl === true,
+  });
 }
 
 function streamEvent(records: DynamoDBRecord[]): DynamoDBStreamEvent {
@@ -186,6 +178,10 @@ const consumer = (putEvents: PutEventsPort = eventBridgePutEvents(eventBridge), 
   createHandler({ putEvents, eventBusName: busName, clock: () => new Date('2031-01-01T00:00:00Z') });
 
 describe('publishing', () => {
+  it('recognises TTL deletions by the principal AWS documents for them', () => {
+    expect(CODE_TTL_PRINCIPAL).toBe(TTL_PRINCIPAL);
+  });
+
   it('puts one SessionChanged event per record, with what changed and never the session data', async () => {
     const created = session();
     const updated = { ...created, version: 2, data: { card: SECRET, step: 2 } };

@@ -1,12 +1,8 @@
 /**
- * The database module against real services: the RDS-shaped secret read from moto's Secrets Manager, and a
- * pool that survives PostgreSQL going away (stopped, restarted, password rotated) by reconnecting.
+ * The database module against real services: the RDS-managed secret (AWS's documented shape) read from moto's
+ * Secrets Manager, and a pool that survives PostgreSQL going away (stopped, restarted, password rotated).
  */
-import {
-  CreateSecretCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import {
@@ -18,11 +14,11 @@ import {
 } from '../../../lambda/shared/db';
 import { ConfigurationError, isConnectionError, isTransientError } from '../../../lambda/shared/errors';
 import type { LogPort } from '../../../lambda/shared/observability';
+import { createRdsManagedSecret, rotateRdsManagedSecret } from '../../support/aws-contracts/rds-secret';
 import {
   awsClientConfig,
   createTestDatabase,
-  startPostgres,
-  stopPostgres,
+  startOutagePostgres,
   toDbSettings,
   type PostgresEndpoint,
 } from '../../support/services';
@@ -59,10 +55,11 @@ afterAll(() => {
   secrets.destroy();
 });
 
-async function createSecret(value: Record<string, unknown> | string): Promise<string> {
+/** A secret that is not what RDS writes (hand-made, or damaged), to prove the validation. */
+async function createHandMadeSecret(value: Record<string, unknown> | string): Promise<string> {
   const created = await secrets.send(
     new CreateSecretCommand({
-      Name: `rds-db-credentials/test-${randomBytes(4).toString('hex')}`,
+      Name: `hand-made-${randomBytes(4).toString('hex')}`,
       SecretString: typeof value === 'string' ? value : JSON.stringify(value),
     }),
   );
@@ -70,51 +67,63 @@ async function createSecret(value: Record<string, unknown> | string): Promise<st
   return created.ARN;
 }
 
-function rdsSecret(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  // The shape RDS generates for an Aurora cluster secret.
-  return {
-    dbClusterIdentifier: 'aurora-trading-us-east-1-dev',
-    engine: 'postgres',
-    host: database.host,
-    port: database.port,
-    username: database.user,
-    password: database.password,
-    dbname: database.database,
-    ...overrides,
-  };
+function localEndpoint(endpoint: PostgresEndpoint = database): { host: string; port: number; database: string; ssl: false } {
+  return { host: endpoint.host, port: endpoint.port, database: endpoint.database, ssl: false };
 }
 
 describe('database secret', () => {
-  it('reads and validates the RDS-generated secret from Secrets Manager', async () => {
-    const arn = await createSecret(rdsSecret());
-    await expect(readDbSecret(secrets, arn)).resolves.toEqual({
-      username: database.user,
-      password: database.password,
-      host: database.host,
-      port: database.port,
-      dbname: database.database,
-      engine: 'postgres',
+  it('reads the credentials from the secret exactly as RDS manages it (username and password only)', async () => {
+    const arn = await createRdsManagedSecret(secrets, { username: database.user, password: database.password });
+    await expect(readDbSecret(secrets, arn)).resolves.toEqual({ username: database.user, password: database.password });
+  });
+
+  it('connects with the RDS-managed secret and the endpoint from the environment contract', async () => {
+    const arn = await createRdsManagedSecret(secrets, { username: database.user, password: database.password });
+    const provider = secretSettingsFromEnv(secrets, {
+      DB_SECRET_ARN: arn,
+      DB_HOST: database.host,
+      DB_PORT: String(database.port),
+      DB_NAME: database.database,
+      DB_SSL: 'false',
     });
+    await expect(provider()).resolves.toEqual({ ...localEndpoint(), user: database.user, password: database.password });
+    const manager = new DbPoolManager({ settings: provider });
+    try {
+      const result = await manager.query<{ database: string }>('select current_database() as database');
+      expect(result.rows).toEqual([{ database: database.database }]);
+    } finally {
+      await manager.end();
+    }
+  });
+
+  it('takes the endpoint from the environment even when a hand-made secret carries one', async () => {
+    const arn = await createHandMadeSecret({ username: 'u', password: 'p', host: 'writer.elsewhere', port: 1, dbname: 'other' });
+    const provider = secretSettingsProvider({ secrets, secretArn: arn, host: 'reader.cluster-ro.internal', port: 5432, database: 'trading' });
+    await expect(provider()).resolves.toEqual({ host: 'reader.cluster-ro.internal', port: 5432, database: 'trading', user: 'u', password: 'p', ssl: true });
+  });
+
+  it('requires every variable of the environment contract, naming the missing or malformed one', () => {
+    const complete = { DB_SECRET_ARN: 'arn:x', DB_HOST: 'writer', DB_PORT: '5432', DB_NAME: 'trading' };
+    for (const name of Object.keys(complete)) {
+      const without: Record<string, string> = { ...complete };
+      delete without[name];
+      expect(() => secretSettingsFromEnv(secrets, without)).toThrow(new RegExp(`${name} is required`));
+    }
+    expect(() => secretSettingsFromEnv(secrets, { ...complete, DB_PORT: 'five' })).toThrow(/DB_PORT.*"five"/);
+    expect(() => secretSettingsFromEnv(secrets, { ...complete, DB_PORT: '70000' })).toThrow(/DB_PORT.*70000/);
+    expect(() => secretSettingsFromEnv(secrets, { ...complete, DB_SSL: 'maybe' })).toThrow(/DB_SSL.*"maybe"/);
   });
 
   it('names the missing field, and never echoes the password', async () => {
-    const withoutHost = rdsSecret();
-    delete withoutHost['host'];
-    const arn = await createSecret(withoutHost);
+    const arn = await createHandMadeSecret({ password: database.password });
     await expect(readDbSecret(secrets, arn)).rejects.toThrow(
-      new ConfigurationError(`Database secret ${arn} has no valid "host": expected a non-empty string`),
+      new ConfigurationError(`Database secret ${arn} has no valid "username": expected a non-empty string`),
     );
-
-    const badPassword = parseAttempt(rdsSecret({ password: 12345678 }));
+    expect(String(parseAttempt({ username: 42, password: 'p' }))).toMatch(/"username".*42/);
+    const badPassword = parseAttempt({ username: 'u', password: 12345678 });
     expect(badPassword).toBeInstanceOf(ConfigurationError);
     expect(String(badPassword)).toMatch(/"password"/);
     expect(String(badPassword)).not.toMatch(/12345678/);
-  });
-
-  it('names a malformed port with its value and accepts a numeric string', () => {
-    expect(String(parseAttempt(rdsSecret({ port: 'five' })))).toMatch(/"port".*"five"/);
-    expect(String(parseAttempt(rdsSecret({ port: 70000 })))).toMatch(/"port".*70000/);
-    expect(parseDbSecret(JSON.stringify(rdsSecret({ port: '5432' })), 'test').port).toBe(5432);
   });
 
   it('rejects a secret that is not a JSON object', () => {
@@ -127,39 +136,6 @@ describe('database secret', () => {
     await expect(readDbSecret(secrets, arn)).rejects.toThrow(ConfigurationError);
     await expect(readDbSecret(secrets, arn)).rejects.toThrow(/does-not-exist/);
   });
-
-  it('builds settings from the environment contract of the database construct', async () => {
-    const arn = await createSecret(rdsSecret({ dbname: undefined }));
-    const provider = secretSettingsFromEnv(secrets, {
-      DB_SECRET_ARN: arn,
-      DB_HOST: 'reader.cluster-ro.example',
-      DB_NAME: 'trading',
-      DB_SSL: 'true',
-    });
-    await expect(provider()).resolves.toEqual({
-      host: 'reader.cluster-ro.example',
-      port: database.port,
-      user: database.user,
-      password: database.password,
-      database: 'trading',
-      ssl: true,
-    });
-    expect(() => secretSettingsFromEnv(secrets, {})).toThrow(/DB_SECRET_ARN is required/);
-    expect(() => secretSettingsFromEnv(secrets, { DB_SECRET_ARN: arn, DB_SSL: 'maybe' })).toThrow(/DB_SSL.*"maybe"/);
-  });
-
-  it('connects a pool to PostgreSQL with settings read from the secret', async () => {
-    const arn = await createSecret(rdsSecret());
-    const manager = new DbPoolManager({
-      settings: secretSettingsProvider({ secrets, secretArn: arn, ssl: false }),
-    });
-    try {
-      const result = await manager.query<{ database: string }>('select current_database() as database');
-      expect(result.rows).toEqual([{ database: database.database }]);
-    } finally {
-      await manager.end();
-    }
-  });
 });
 
 function parseAttempt(value: Record<string, unknown>): unknown {
@@ -171,21 +147,30 @@ function parseAttempt(value: Record<string, unknown>): unknown {
 }
 
 describe('DbPoolManager', () => {
+  // Outages are staged on a server of this file's own, so other jest workers never see them.
+  let outage: Awaited<ReturnType<typeof startOutagePostgres>>;
+  beforeAll(async () => {
+    outage = await startOutagePostgres();
+  });
+  afterAll(async () => {
+    await outage.close();
+  });
+
   it('reconnects after PostgreSQL is stopped and started again', async () => {
     const logger = recordingLogger();
-    const manager = new DbPoolManager({ settings: async () => toDbSettings(database), logger, retry: fastRetry });
+    const manager = new DbPoolManager({ settings: async () => toDbSettings(outage.endpoint), logger, retry: fastRetry });
     try {
       await expect(manager.query('select 1')).resolves.toMatchObject({ rowCount: 1 });
       const poolBefore = await manager.pool();
 
-      await stopPostgres({ mode: 'fast' });
+      await outage.stop('fast');
       try {
         const outage = await manager.query('select 1', [], { retry: false }).catch((err: unknown) => err);
         // Whatever pg reports for a vanished server must be classified as worth retrying, and as a broken connection.
         expect(isTransientError(outage)).toBe(true);
         expect(isConnectionError(outage)).toBe(true);
       } finally {
-        await startPostgres();
+        await outage.start();
       }
 
       await expect(manager.query<{ ok: number }>('select 1 as ok')).resolves.toMatchObject({ rows: [{ ok: 1 }] });
@@ -198,13 +183,13 @@ describe('DbPoolManager', () => {
 
   it('rides out a crash-like outage inside one call by retrying with backoff', async () => {
     const logger = recordingLogger();
-    const manager = new DbPoolManager({ settings: async () => toDbSettings(database), logger, retry: fastRetry });
+    const manager = new DbPoolManager({ settings: async () => toDbSettings(outage.endpoint), logger, retry: fastRetry });
     try {
       await manager.query('select 1');
-      await stopPostgres({ mode: 'immediate' });
+      await outage.stop('immediate');
       // The server comes back while the query below is still retrying.
       const restart = new Promise<void>((resolve, reject) => {
-        setTimeout(() => startPostgres().then(resolve, reject), 300);
+        setTimeout(() => outage.start().then(resolve, reject), 300);
       });
       try {
         const result = await manager.query<{ ok: number }>('select 1 as ok');
@@ -221,10 +206,10 @@ describe('DbPoolManager', () => {
   it('re-reads a rotated password from the secret and reconnects', async () => {
     const role = `app_${randomBytes(3).toString('hex')}`;
     await admin(database, (client) => client.query(`CREATE ROLE ${role} LOGIN PASSWORD 'first-password'`));
-    const arn = await createSecret(rdsSecret({ username: role, password: 'first-password' }));
+    const arn = await createRdsManagedSecret(secrets, { username: role, password: 'first-password' });
     const logger = recordingLogger();
     const manager = new DbPoolManager({
-      settings: secretSettingsProvider({ secrets, secretArn: arn, ssl: false }),
+      settings: secretSettingsProvider({ secrets, secretArn: arn, ...localEndpoint() }),
       logger,
       retry: fastRetry,
     });
@@ -236,9 +221,7 @@ describe('DbPoolManager', () => {
         await client.query(`ALTER ROLE ${role} PASSWORD 'second-password'`);
         await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
       });
-      await secrets.send(
-        new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(rdsSecret({ username: role, password: 'second-password' })) }),
-      );
+      await rotateRdsManagedSecret(secrets, arn, { username: role, password: 'second-password' });
 
       await expect(manager.query<{ who: string }>('select current_user as who')).resolves.toMatchObject({ rows: [{ who: role }] });
       expect(logger.messages).toContain('discarding database pool');
@@ -250,18 +233,16 @@ describe('DbPoolManager', () => {
   it('retries once with re-read credentials when the cached password is rejected', async () => {
     const role = `app_${randomBytes(3).toString('hex')}`;
     await admin(database, (client) => client.query(`CREATE ROLE ${role} LOGIN PASSWORD 'old-password'`));
-    const arn = await createSecret(rdsSecret({ username: role, password: 'old-password' }));
+    const arn = await createRdsManagedSecret(secrets, { username: role, password: 'old-password' });
     const manager = new DbPoolManager({
-      settings: secretSettingsProvider({ secrets, secretArn: arn, ssl: false }),
+      settings: secretSettingsProvider({ secrets, secretArn: arn, ...localEndpoint() }),
       retry: fastRetry,
     });
     try {
       // The pool (and its settings) exist before the rotation, but no connection has been opened yet.
       const stalePool = await manager.pool();
       await admin(database, (client) => client.query(`ALTER ROLE ${role} PASSWORD 'new-password'`));
-      await secrets.send(
-        new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify(rdsSecret({ username: role, password: 'new-password' })) }),
-      );
+      await rotateRdsManagedSecret(secrets, arn, { username: role, password: 'new-password' });
       await expect(manager.query<{ who: string }>('select current_user as who')).resolves.toMatchObject({ rows: [{ who: role }] });
       expect(await manager.pool()).not.toBe(stalePool);
 

@@ -1,12 +1,12 @@
 /**
  * What test files use to reach the run's real PostgreSQL and moto_server: endpoints, per-file databases,
- * SDK v3 client config, and stop/start of PostgreSQL for outage tests.
+ * SDK v3 client config, and private PostgreSQL servers for outage tests.
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { isClusterReady, startCluster, stopCluster, type StopMode } from './postgres-server';
+import { startPrivatePostgres, type PrivatePostgres } from './lifecycle';
+import type { StopMode } from './postgres-server';
 import { readState, type ServicesState } from './state';
-import { waitUntil } from './process-utils';
 
 export interface PostgresEndpoint {
   readonly host: string;
@@ -80,21 +80,13 @@ export async function createTestDatabase(prefix: string): Promise<PostgresEndpoi
 }
 
 /**
- * Stops the run's PostgreSQL, for "database went away" tests. `fast` makes the server terminate sessions
- * (clients see 57P01 admin_shutdown), `immediate` drops them like a crash or failover (ECONNRESET, "Connection terminated").
- * The server is shared by the whole run: call startPostgres() in a finally, and only with jest --runInBand
- * (or one worker), since a concurrent test file would see the outage too.
- * @default mode 'fast'
+ * A PostgreSQL server of the calling test file's own, for "database went away" tests. The run's shared server is
+ * never stopped: with more than one jest worker, other files would see the outage too.
  */
-export async function stopPostgres(options: { mode?: StopMode } = {}): Promise<void> {
-  await stopCluster(readState().postgres.control, options.mode ?? 'fast');
-}
-
-/** Starts the run's PostgreSQL again on the same data dir and port, and waits until it accepts connections. */
-export async function startPostgres(): Promise<void> {
-  const { control, port } = readState().postgres;
-  await startCluster(control);
-  await waitUntil(`PostgreSQL on 127.0.0.1:${port}`, () => isClusterReady(control, port), { timeoutMs: 15_000 });
+export async function startOutagePostgres(): Promise<PrivatePostgres & { readonly endpoint: PostgresEndpoint }> {
+  const server = await startPrivatePostgres();
+  const { host, port, user, password, database } = server;
+  return { ...server, endpoint: { host, port, user, password, database, connectionString: connectionString(host, port, user, password, database) } };
 }
 
 function awsConfigFrom(state: ServicesState): AwsClientConfig {

@@ -22,6 +22,7 @@ import {
 } from './postgres-server';
 import { findFreePort, isProcessAlive, killProcessGroup, TestServiceError, waitUntil } from './process-utils';
 import { DEFAULT_STATE_FILE, removeState, writeState, type PostgresControl, type ServicesState } from './state';
+import type { StopMode } from './postgres-server';
 
 export const POSTGRES_USER = 'test';
 export const POSTGRES_PASSWORD = 'test';
@@ -139,6 +140,64 @@ function stopServicesSync(runtime: Runtime): void {
   removeState(runtime.runId);
 }
 
+/** A PostgreSQL server owned by one test file, for outage tests: stopping it affects no other jest worker. */
+export interface PrivatePostgres {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** Stops the server the way a failover (`immediate`) or an orderly shutdown (`fast`) would. */
+  stop(mode?: StopMode): Promise<void>;
+  /** Starts it again on the same data dir and port, and waits until it accepts connections. */
+  start(): Promise<void>;
+  /** Stops it for good and deletes its files; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway PostgreSQL for the calling test file only (initdb takes a second or two). A watchdog tied to
+ * this worker's pid removes it if the worker is killed before close(), as it does for the run's shared server.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const { binDir, runAsUser } = checkPrerequisites();
+  const runtime: Runtime = {
+    runId: `${process.pid}-private-${randomBytes(4).toString('hex')}`,
+    tempDir: mkdtempSync(join(tmpdir(), 'trading-test-pg-')),
+    stopped: false,
+  };
+  runtime.removeHandlers = installExitHandlers(runtime);
+  runtime.watchdogPid = spawnWatchdog(runtime.tempDir, binDir, runAsUser, '');
+  let port: number;
+  try {
+    port = await startPostgres(runtime, binDir, runAsUser);
+  } catch (err) {
+    stopServicesSync(runtime);
+    throw err;
+  }
+  const control = runtime.control;
+  if (control === undefined) throw new TestServiceError('internal: private PostgreSQL started without a control record');
+  return {
+    host: '127.0.0.1',
+    port,
+    user: POSTGRES_USER,
+    password: POSTGRES_PASSWORD,
+    database: POSTGRES_DATABASE,
+    stop: (mode: StopMode = 'fast') => stopCluster(control, mode),
+    start: async () => {
+      await startCluster(control);
+      await waitUntil(`PostgreSQL on 127.0.0.1:${port}`, () => isClusterReady(control, port), { timeoutMs: 15_000 });
+    },
+    close: async () => {
+      if (runtime.stopped) return;
+      await stopCluster(control, 'immediate').catch(() => {
+        // Already stopped by the test; the sync stop below only acts while the pid file exists.
+      });
+      stopServicesSync(runtime);
+    },
+  };
+}
+
 async function startPostgres(runtime: Runtime, binDir: string, runAsUser: string | null): Promise<number> {
   const control = await initCluster(binDir, runAsUser, {
     tempDir: runtime.tempDir,
@@ -216,7 +275,7 @@ function spawnWatchdog(tempDir: string, binDir: string, runAsUser: string | null
     'if [ -f "$tmp/moto.pid" ]; then moto="$(cat "$tmp/moto.pid")"; kill -9 -"$moto" 2>/dev/null || kill -9 "$moto" 2>/dev/null; fi',
     'rm -rf "$tmp"',
     // The hand-over file still points at the dead servers; remove it if it is ours.
-    'if [ -f "$state" ] && grep -qF "$tmp" "$state"; then rm -f "$state"; fi',
+    'if [ -n "$state" ] && [ -f "$state" ] && grep -qF "$tmp" "$state"; then rm -f "$state"; fi',
   ].join('\n');
   const child = spawn(
     'sh',
