@@ -32,7 +32,11 @@ it('answers 200 {"status":"ok",...} from the environment the CDK side sets', asy
       AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // The variables DatabaseCluster.connectionEnvironment('writer') and the health construct set.
       DB_SECRET_ARN: secretArn,
+      DB_HOST: postgres.host,
+      DB_PORT: String(postgres.port),
+      DB_NAME: postgres.database,
       DB_READER_HOST: postgres.host,
       DB_SSL: 'false',
       SESSION_TABLE_NAME: tableName,

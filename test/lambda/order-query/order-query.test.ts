@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DbPoolManager } from '../../../lambda/shared/db';
 import { PostgresOrderReader } from '../../../lambda/order-query/get-order';
 import { createHandler, type OrderQueryHandler } from '../../../lambda/order-query/handler';
+import { apiGatewayProxyEvent } from '../../support/aws-contracts/api-gateway-proxy';
 import { findFreePort } from '../../support/services/process-utils';
 import { createTestDatabase, toDbSettings, type PostgresEndpoint } from '../../support/services';
 import {
@@ -56,8 +57,19 @@ afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.end()));
 });
 
+/** GET /v1/orders/{orderId} as API Gateway's proxy integration delivers it (no orderId: the route's parameter missing). */
+function orderEvent(orderId: string | undefined, requestId: string): ReturnType<typeof apiGatewayProxyEvent> {
+  return apiGatewayProxyEvent({
+    method: 'GET',
+    resource: '/orders/{orderId}',
+    path: `/orders/${orderId ?? ''}`,
+    ...(orderId === undefined ? {} : { pathParameters: { orderId } }),
+    requestId,
+  });
+}
+
 function get(orderId: string | undefined): ReturnType<OrderQueryHandler> {
-  return query({ pathParameters: orderId === undefined ? null : { orderId }, requestContext: { requestId: 'req-1' } });
+  return query(orderEvent(orderId, 'req-1'));
 }
 
 function body(result: { body: string }): Record<string, unknown> {
@@ -143,10 +155,7 @@ it('answers 503 without internal detail when the database cannot be reached afte
     retry: fastBackoff,
   });
   pools.push(unreachable);
-  const result = await createHandler({ reader: new PostgresOrderReader(unreachable) })({
-    pathParameters: { orderId: `${accountId}.limit-1` },
-    requestContext: { requestId: 'req-2' },
-  });
+  const result = await createHandler({ reader: new PostgresOrderReader(unreachable) })(orderEvent(`${accountId}.limit-1`, 'req-2'));
   expect(result.statusCode).toBe(503);
   expect(result.headers).toMatchObject({ 'Retry-After': '1' });
   expect(body(result)).toEqual({ message: 'The order store is temporarily unavailable; retry shortly', requestId: 'req-2' });
@@ -159,10 +168,7 @@ it('answers 500 without SQL detail on an unexpected database error', async () =>
   const empty = await createTestDatabase('order_query_empty');
   const broken = poolFor(empty);
   pools.push(broken);
-  const result = await createHandler({ reader: new PostgresOrderReader(broken) })({
-    pathParameters: { orderId: `${accountId}.limit-1` },
-    requestContext: { requestId: 'req-3' },
-  });
+  const result = await createHandler({ reader: new PostgresOrderReader(broken) })(orderEvent(`${accountId}.limit-1`, 'req-3'));
   expect(result.statusCode).toBe(500);
   expect(body(result)).toEqual({ message: 'Internal error', requestId: 'req-3' });
 });

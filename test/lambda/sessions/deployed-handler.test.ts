@@ -6,27 +6,20 @@ import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handler as sessionsHandler } from '../../../lambda/sessions/handler';
+import { apiGatewayProxyEvent } from '../../support/aws-contracts/api-gateway-proxy';
 import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
 const context = lambdaContext('sessions', 10_000, 256);
 
-function apiEvent(method: string, overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path: '/v1/sessions',
-    resource: '/v1/sessions',
-    body: null,
-    headers: {},
-    multiValueHeaders: {},
-    isBase64Encoded: false,
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'api-request-1' } as APIGatewayProxyEvent['requestContext'],
-    ...overrides,
-  };
+function apiEvent(method: string, sessionId?: string, body?: string): APIGatewayProxyEvent {
+  return apiGatewayProxyEvent({
+    method,
+    resource: sessionId === undefined ? '/sessions' : '/sessions/{sessionId}',
+    path: sessionId === undefined ? '/sessions' : `/sessions/${sessionId}`,
+    ...(sessionId === undefined ? {} : { pathParameters: { sessionId } }),
+    ...(body === undefined ? {} : { body }),
+  });
 }
 
 const saved = { ...process.env };
@@ -57,10 +50,10 @@ it('serves a session round trip through the deployed sessions handler', async ()
     SESSION_TABLE_NAME: tableName,
   });
 
-  const created = await sessionsHandler(apiEvent('POST', { body: JSON.stringify({ accountId: 'acct-1', data: { step: 1 } }) }), context);
+  const created = await sessionsHandler(apiEvent('POST', undefined, JSON.stringify({ accountId: 'acct-1', data: { step: 1 } })), context);
   expect(created.statusCode).toBe(201);
   const { sessionId } = JSON.parse(created.body) as { sessionId: string };
-  const read = await sessionsHandler(apiEvent('GET', { pathParameters: { sessionId } }), context);
+  const read = await sessionsHandler(apiEvent('GET', sessionId), context);
   expect(read.statusCode).toBe(200);
   expect(JSON.parse(read.body)).toMatchObject({ sessionId, accountId: 'acct-1', data: { step: 1 }, version: 1 });
 });

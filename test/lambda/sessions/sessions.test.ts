@@ -11,6 +11,7 @@ import { DynamoDbSessionStore, SESSION_DYNAMODB_CLIENT_CONFIG } from '../../../l
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import { fromSessionItem, type Session } from '../../../lambda/shared/session-item';
 import { startSilentServer } from '../health/silent-server';
+import { apiGatewayProxyEvent } from '../../support/aws-contracts/api-gateway-proxy';
 import { awsClientConfig } from '../../support/services';
 
 const TTL_SECONDS = 3_600;
@@ -76,13 +77,16 @@ interface Call {
 }
 
 function event(method: string, call: Call = {}): SessionsEvent {
-  return {
-    httpMethod: method,
-    pathParameters: call.sessionId === undefined ? null : { sessionId: call.sessionId },
-    queryStringParameters: call.query ?? null,
-    body: call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body)),
-    requestContext: { requestId: 'test-request' },
-  };
+  const body = call.rawBody ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
+  return apiGatewayProxyEvent({
+    method,
+    resource: call.sessionId === undefined ? '/sessions' : '/sessions/{sessionId}',
+    path: call.sessionId === undefined ? '/sessions' : `/sessions/${call.sessionId}`,
+    ...(call.sessionId === undefined ? {} : { pathParameters: { sessionId: call.sessionId } }),
+    ...(call.query === undefined ? {} : { query: call.query }),
+    ...(body === undefined ? {} : { body }),
+    requestId: 'test-request',
+  });
 }
 
 interface Answer {
