@@ -257,13 +257,24 @@ export class DbPoolManager {
         if (isConnectionError(err) || isAuthenticationError(err)) this.discard(pool, err);
         throw err;
       }
+      // pg-pool listens for 'error' only on idle clients. A checked-out client whose server dies between two
+      // statements emits 'error' too, and with no listener that is an uncaught exception that kills the container
+      // (and every batch in it). The next statement on it fails anyway, so noting the loss is enough.
+      let lost: unknown;
+      const onLost = (err: unknown): void => {
+        lost = err;
+        this.logger.warn('database connection lost while in use', { error: errorMessage(err) });
+      };
+      client.on('error', onLost);
       try {
         const result = await fn(client);
-        client.release();
+        client.removeListener('error', onLost);
+        client.release(lost instanceof Error ? lost : undefined);
         return result;
       } catch (err) {
+        client.removeListener('error', onLost);
         client.release(true);
-        if (isConnectionError(err)) this.discard(pool, err);
+        if (isConnectionError(err) || (lost !== undefined && isConnectionError(lost))) this.discard(pool, err);
         throw err;
       }
     };

@@ -181,6 +181,28 @@ describe('DbPoolManager', () => {
     }
   });
 
+  it('survives the server dying while a connection is checked out between two statements', async () => {
+    const logger = recordingLogger();
+    const manager = new DbPoolManager({ settings: async () => toDbSettings(outage.endpoint), logger, retry: fastRetry });
+    try {
+      await manager.withClient(async (client) => {
+        await client.query('select 1');
+        // The crash lands while no statement runs: pg emits 'error' on the checked-out client. Without a listener
+        // that is an uncaught exception, which in Lambda kills the container and fails every record of the batch.
+        await outage.stop('immediate');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }, { retry: false });
+      expect(logger.messages).toContain('database connection lost while in use');
+    } finally {
+      await outage.start();
+    }
+    try {
+      await expect(manager.query<{ ok: number }>('select 1 as ok')).resolves.toMatchObject({ rows: [{ ok: 1 }] });
+    } finally {
+      await manager.end();
+    }
+  });
+
   it('rides out a crash-like outage inside one call by retrying with backoff', async () => {
     const logger = recordingLogger();
     const manager = new DbPoolManager({ settings: async () => toDbSettings(outage.endpoint), logger, retry: fastRetry });
