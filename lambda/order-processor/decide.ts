@@ -39,11 +39,23 @@ export interface NewOrderRow extends OrderKey {
   readonly sqsMessageId: string;
   readonly receivedAt: Date;
   readonly processedAt: Date;
+  /**
+   * The message body as queued; not a column. Kept so that a row the database refuses can still be recorded,
+   * as a rejection holding the body as a JSON string (see PostgresOrderStore).
+   */
+  readonly rawBody: string;
 }
 
 /** A message after parsing: either a schema-valid order, or the reason it is not one. */
 export type ParsedMessage =
-  | { readonly kind: 'valid'; readonly key: OrderKey; readonly order: ValidatedOrder; readonly receivedAt: Date; readonly messageId: string }
+  | {
+      readonly kind: 'valid';
+      readonly key: OrderKey;
+      readonly order: ValidatedOrder;
+      readonly receivedAt: Date;
+      readonly messageId: string;
+      readonly rawBody: string;
+    }
   | {
       readonly kind: 'invalid';
       readonly key: OrderKey;
@@ -51,17 +63,40 @@ export type ParsedMessage =
       readonly requestPayload: string;
       readonly receivedAt: Date;
       readonly messageId: string;
+      readonly rawBody: string;
     };
 
 /** Stored as account_id when neither the queue nor the body names a usable account; a real account id has no '?'. */
 export const UNKNOWN_ACCOUNT = '?unknown';
 
 /**
- * Parses and validates one SQS record. The key comes from the queue's own attributes first (MessageGroupId = account,
- * MessageDeduplicationId = client order id, set by the API from the body), because those are what FIFO ordering and
- * de-duplication acted on; for a body that names something else, the order is rejected rather than filed under either.
+ * Parses and validates one SQS record, and never throws: whatever the body holds (a structure deep enough to overflow
+ * the stack of JSON.stringify or of the validator, characters jsonb refuses, ...), the record becomes a valid order or
+ * the reason it is not one, so one poison message can never fail the batch it arrived in.
+ * The key comes from the queue's own attributes first (MessageGroupId = account, MessageDeduplicationId = client
+ * order id, set by the API from the body), because those are what FIFO ordering and de-duplication acted on; for a
+ * body that names something else, the order is rejected rather than filed under either.
  */
 export function parseMessage(record: SQSRecord, now: Date): ParsedMessage {
+  try {
+    return parseMessageUnguarded(record, now);
+  } catch (err) {
+    // Only input this module did not foresee gets here (a RangeError from a structure too deep for some step).
+    const groupId = nonEmpty(record.attributes.MessageGroupId);
+    const deduplicationId = nonEmpty(record.attributes.MessageDeduplicationId);
+    return {
+      kind: 'invalid',
+      key: { accountId: groupId ?? UNKNOWN_ACCOUNT, clientOrderId: deduplicationId ?? `sqs-${record.messageId}` },
+      reason: `The order could not be read: ${err instanceof Error ? `${err.name}: ${err.message}` : 'unknown failure'}`,
+      requestPayload: JSON.stringify(wellFormedWithoutNul(record.body)),
+      receivedAt: sentAt(record) ?? now,
+      messageId: record.messageId,
+      rawBody: record.body,
+    };
+  }
+}
+
+function parseMessageUnguarded(record: SQSRecord, now: Date): ParsedMessage {
   const receivedAt = sentAt(record) ?? now;
   const parsed = parseJson(record.body);
   const body = parsed.ok && isJsonObject(parsed.value) ? parsed.value : undefined;
@@ -79,10 +114,15 @@ export function parseMessage(record: SQSRecord, now: Date): ParsedMessage {
     requestPayload: storablePayload(record.body, parsed),
     receivedAt,
     messageId: record.messageId,
+    rawBody: record.body,
   });
 
   if (!parsed.ok) {
     return invalid(new ValidationError('order', preview(record.body), `is not valid JSON: ${parsed.reason}`).message);
+  }
+  // Checked before validation: the validator and the error messages walk the value, and no valid order is deep.
+  if (!withinDepth(parsed.value, MAX_STORED_JSON_DEPTH)) {
+    return invalid(new ValidationError('order', preview(record.body), `nests deeper than ${MAX_STORED_JSON_DEPTH} levels`).message);
   }
   const validation = validateOrder(parsed.value);
   if (!validation.ok) return invalid(validation.error.message);
@@ -102,12 +142,12 @@ export function parseMessage(record: SQSRecord, now: Date): ParsedMessage {
       ).message,
     );
   }
-  return { kind: 'valid', key, order, receivedAt, messageId: record.messageId };
+  return { kind: 'valid', key, order, receivedAt, messageId: record.messageId, rawBody: record.body };
 }
 
 /** Applies the risk checks to a valid order, or records why an invalid one was rejected. */
 export function decide(message: ParsedMessage, limits: RiskLimits | undefined, processedAt: Date): NewOrderRow {
-  const common = { ...message.key, sqsMessageId: message.messageId, receivedAt: message.receivedAt, processedAt };
+  const common = { ...message.key, sqsMessageId: message.messageId, receivedAt: message.receivedAt, processedAt, rawBody: message.rawBody };
   if (message.kind === 'invalid') {
     return {
       ...common,
@@ -159,7 +199,7 @@ function riskRejection(order: ValidatedOrder, orderNotional: string | null, limi
   return undefined;
 }
 
-type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
 
 function parseJson(text: string): JsonParseResult {
   try {
@@ -194,44 +234,59 @@ function preview(body: string): string {
   return shown.replace(/[^\x20-\x7e]/gu, (char) => `<U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
 }
 
-/** PostgreSQL's jsonb parser recurses; far below the depth where it would hit its stack limit. */
-const MAX_STORED_JSON_DEPTH = 64;
+/** PostgreSQL's jsonb parser recurses; far below the depth where it (or JSON.stringify) would hit a stack limit. */
+export const MAX_STORED_JSON_DEPTH = 64;
 
 /**
  * JSON text the jsonb column is certain to accept. jsonb refuses \u0000 and unpaired surrogates, which JSON.parse
- * accepts, and a very deep structure exhausts its stack; one such message would fail the whole batch's insert. Those
- * bodies (and non-JSON ones) are kept as a JSON string of the raw body, with the offending characters replaced.
+ * accepts, and a very deep structure exhausts the stack of JSON.stringify and of jsonb's parser; one such message
+ * would fail the whole batch's insert. The parsed value is inspected structurally (no text scanning, so nothing inside
+ * a string can fool it) before it is serialised; failing bodies, and non-JSON ones, are kept as a JSON string of the
+ * raw body with the offending characters replaced.
  */
 export function storablePayload(body: string, parsed: JsonParseResult): string {
-  if (parsed.ok) {
+  if (parsed.ok && isStorableJson(parsed.value, MAX_STORED_JSON_DEPTH)) {
     const text = JSON.stringify(parsed.value);
-    if (text !== undefined && !/\\u(0000|d[89a-f][0-9a-f]{2})/iu.test(text) && jsonDepth(text) <= MAX_STORED_JSON_DEPTH) return text;
+    if (text !== undefined) return text;
   }
   return JSON.stringify(wellFormedWithoutNul(body));
 }
 
-function wellFormedWithoutNul(text: string): string {
+/** Replaces NUL and unpaired surrogates (which neither jsonb nor a UTF-8 text column can hold) with U+FFFD. */
+export function wellFormedWithoutNul(text: string): string {
   return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
-/** Nesting depth of JSON text produced by JSON.stringify (so every quote inside a string is escaped). */
-function jsonDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index];
-    if (inString) {
-      if (char === '\\') index += 1;
-      else if (char === '"') inString = false;
-    } else if (char === '"') {
-      inString = true;
-    } else if (char === '{' || char === '[') {
-      depth += 1;
-      deepest = Math.max(deepest, depth);
-    } else if (char === '}' || char === ']') {
-      depth -= 1;
+// With the u flag a surrogate pair is one code point above U+FFFF, so the range matches unpaired surrogates only.
+const STORABLE_TEXT = /^[^\u0000\uD800-\uDFFF]*$/u;
+
+/** Depth-limited, iterative walk: true when every string (keys too) is storable and nothing nests deeper than `maxDepth`. */
+function isStorableJson(value: unknown, maxDepth: number): boolean {
+  return walk(value, maxDepth, (text) => STORABLE_TEXT.test(text));
+}
+
+/** Whether `value` nests at most `maxDepth` objects/arrays deep; iterative, so any depth is safe to ask about. */
+export function withinDepth(value: unknown, maxDepth: number): boolean {
+  return walk(value, maxDepth, () => true);
+}
+
+function walk(value: unknown, maxDepth: number, acceptText: (text: string) => boolean): boolean {
+  const pending: Array<readonly [unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [current, depth] = next;
+    if (typeof current === 'string') {
+      if (!acceptText(current)) return false;
+    } else if (typeof current === 'object' && current !== null) {
+      if (depth + 1 > maxDepth) return false;
+      if (Array.isArray(current)) {
+        for (const item of current) pending.push([item, depth + 1]);
+      } else {
+        for (const [name, item] of Object.entries(current)) {
+          if (!acceptText(name)) return false;
+          pending.push([item, depth + 1]);
+        }
+      }
     }
   }
-  return deepest;
+  return true;
 }

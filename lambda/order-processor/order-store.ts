@@ -4,10 +4,10 @@
  */
 import type { PoolClient } from 'pg';
 import type { DbPoolManager } from '../shared/db';
-import { isAuthenticationError, isTransientError } from '../shared/errors';
+import { errorMessage, isAuthenticationError, isDataError, isTransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { STORED_ORDER_COLUMNS, toStoredOrder, type OrderKey, type StoredOrder } from '../shared/order-records';
-import type { NewOrderRow } from './decide';
+import { wellFormedWithoutNul, type NewOrderRow } from './decide';
 import { retryWithinBudget, type BackoffSettings, type TimeBudget } from './time-budget';
 
 export interface SaveResult {
@@ -18,6 +18,11 @@ export interface SaveResult {
    * attempt committed before the connection broke, rows this invocation wrote are counted as existing.
    */
   readonly inserted: ReadonlySet<string>;
+  /**
+   * Keys whose row the database refused even in the reduced form (see PostgresOrderStore.save), with why; their
+   * records fail on their own and reach the DLQ after maxReceiveCount. Empty in every case seen so far.
+   */
+  readonly failed: ReadonlyMap<string, Error>;
 }
 
 /** The processor's port to its database. */
@@ -102,7 +107,50 @@ export class PostgresOrderStore implements OrderStore {
   }
 
   async save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
-    if (rows.length === 0) return { stored: new Map(), inserted: new Set() };
+    if (rows.length === 0) return { stored: new Map(), inserted: new Set(), failed: new Map() };
+    try {
+      return await this.saveTogether(rows, budget);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      this.options.logger.warn('the batch insert was refused by the database; storing its orders one by one', { rows: rows.length, error: errorMessage(err) });
+      return this.saveEachAlone(rows, budget);
+    }
+  }
+
+  /**
+   * One value PostgreSQL refuses fails a multi-row INSERT for every row. Row by row, each refused row is stored
+   * reduced to what cannot be refused (key, REJECTED with the database's reason, the body as a JSON string), so the
+   * record ends as a rejection and its neighbours are stored as decided.
+   */
+  private async saveEachAlone(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
+    const stored = new Map<string, StoredOrder>();
+    const inserted = new Set<string>();
+    const failed = new Map<string, Error>();
+    for (const row of rows) {
+      let result: SaveResult;
+      try {
+        result = await this.saveTogether([row], budget);
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        this.options.logger.warn('the database refused an order row; recording it as rejected without its values', {
+          messageId: row.sqsMessageId,
+          error: errorMessage(err),
+        });
+        try {
+          result = await this.saveTogether([refusedRow(row, err)], budget);
+        } catch (reducedErr) {
+          if (!isDataError(reducedErr)) throw reducedErr;
+          failed.set(orderKeyString(row), reducedErr instanceof Error ? reducedErr : new Error(errorMessage(reducedErr)));
+          continue;
+        }
+      }
+      for (const [key, order] of result.stored) stored.set(key, order);
+      for (const key of result.inserted) inserted.add(key);
+    }
+    return { stored, inserted, failed };
+  }
+
+  private async saveTogether(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
     const insert = buildInsert(rows);
     const keys = uniqueKeys(rows);
     let credentialsRefreshed = false;
@@ -160,7 +208,25 @@ async function insertAndReadBack(
       stored.set(orderKeyString(order), order);
     }
   }
-  return { stored, inserted: insertedKeys };
+  return { stored, inserted: insertedKeys, failed: new Map() };
+}
+
+/** The row reduced to what the table always accepts: the key, REJECTED with the database's own words, the body as a JSON string. */
+function refusedRow(row: NewOrderRow, err: unknown): NewOrderRow {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unknown';
+  return {
+    ...row,
+    symbol: null,
+    side: null,
+    type: null,
+    quantity: null,
+    limitPrice: null,
+    timeInForce: null,
+    notional: null,
+    status: 'REJECTED',
+    rejectReason: wellFormedWithoutNul(`The database refused the order's values (SQLSTATE ${code}: ${errorMessage(err)})`).slice(0, 1_000),
+    requestPayload: JSON.stringify(wellFormedWithoutNul(row.rawBody)),
+  };
 }
 
 function uniqueKeys(rows: readonly NewOrderRow[]): OrderKey[] {

@@ -9,7 +9,7 @@ import type { LogPort } from '../shared/observability';
 import { orderEvent } from '../shared/order-events';
 import type { StoredOrder } from '../shared/order-records';
 import type { RiskLimitsSource } from './config';
-import { decide, parseMessage, type ParsedMessage, type RiskLimits } from './decide';
+import { decide, parseMessage, type NewOrderRow, type ParsedMessage, type RiskLimits } from './decide';
 import { orderKeyString, type OrderStore } from './order-store';
 import type { OrderPublisher, OutgoingEvent } from './publisher';
 import type { TimeBudget } from './time-budget';
@@ -104,7 +104,16 @@ async function storeBatch(
   try {
     // Only a valid order needs the limits; a batch of poison messages is still recorded while SSM is unreachable.
     const limits: RiskLimits | undefined = parsed.some((message) => message.kind === 'valid') ? await ports.riskLimits() : undefined;
-    const rows = parsed.map((message) => decide(message, limits, processedAt));
+    const rows: NewOrderRow[] = [];
+    for (const message of parsed) {
+      try {
+        rows.push(decide(message, limits, processedAt));
+      } catch (err) {
+        // Not a property of the message (parseMessage turned every bad input into a reason): fail only this record,
+        // so SQS delivers it again and, if it keeps failing, dead-letters it with its neighbours untouched.
+        failures.set(message.messageId, err instanceof Error ? err : new Error(errorMessage(err)));
+      }
+    }
     for (const row of rows) {
       if (row.status === 'REJECTED') {
         ports.logger.info('order rejected', { messageId: row.sqsMessageId, accountId: row.accountId, reason: row.rejectReason });
@@ -115,6 +124,8 @@ async function storeBatch(
     const insertedBy = new Set<string>();
     for (const message of parsed) {
       const key = orderKeyString(message.key);
+      const refused = saved.failed.get(key);
+      if (refused !== undefined) failures.set(message.messageId, refused);
       const order = saved.stored.get(key);
       if (order !== undefined) byMessage.set(message.messageId, order);
       if (saved.inserted.has(key)) insertedBy.add(message.messageId);

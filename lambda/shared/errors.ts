@@ -69,7 +69,12 @@ export function describeValue(value: unknown, maxLength = 80): string {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {
-      text = String(value);
+      // A cycle, a BigInt, or a structure too deep for the stack: String() of a deep array recurses as well.
+      try {
+        text = String(value);
+      } catch {
+        text = Array.isArray(value) ? '[array]' : `[${typeof value}]`;
+      }
     }
   }
   return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
@@ -174,6 +179,18 @@ export function isAuthenticationError(err: unknown): boolean {
   return matches(err, 0, (candidate) => {
     const code = stringProperty(candidate, 'code');
     return code === '28P01' || code === '28000';
+  });
+}
+
+/**
+ * PostgreSQL refused a value, not the connection: class 22 data exception (22P02 invalid JSON text, 22P05 an
+ * unsupported \u0000 escape, 22021 a NUL byte, 22003 out of range), class 23 integrity constraint violation (a CHECK)
+ * and class 54 program limit exceeded (54001 too deep to parse). The same statement will fail the same way again.
+ */
+export function isDataError(err: unknown): boolean {
+  return matches(err, 0, (candidate) => {
+    const code = stringProperty(candidate, 'code');
+    return code !== undefined && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
   });
 }
 
