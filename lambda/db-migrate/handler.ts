@@ -8,7 +8,8 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { connectClient, secretSettingsFromEnv, type DbSettingsProvider } from '../shared/db';
 import { errorMessage, isTransientError } from '../shared/errors';
 import { optionalEnv } from '../shared/env';
-import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { createAwsClient } from '../shared/aws-clients';
+import { createObservability, silentLogger, type LogPort } from '../shared/observability';
 import { retry, type RetryOptions } from '../shared/retry';
 import { applyMigrations, loadMigrations } from './migrate';
 
@@ -109,7 +110,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
   if (context !== undefined) observability.logger.addContext(context);
   if (defaultHandler === undefined) {
     defaultHandler = createHandler({
-      settings: secretSettingsFromEnv(traced(observability, new SecretsManagerClient({ maxAttempts: 3 }))),
+      settings: secretSettingsFromEnv(createAwsClient(SecretsManagerClient, { observability })),
       // CDK bundling copies the migrations folder next to the bundled index.js.
       migrationsDir: optionalEnv('MIGRATIONS_DIR') ?? join(__dirname, 'migrations'),
       logger: observability.logger,

@@ -10,7 +10,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { errorMessage } from '../shared/errors';
-import { createObservability, traced, type Observability } from '../shared/observability';
+import { createAwsClient } from '../shared/aws-clients';
+import { createObservability, type Observability } from '../shared/observability';
 import { healthMonitorSettingsFromEnv } from './config';
 import { runHealthMonitor, type HealthMonitorSummary } from './monitor';
 import { sdkPorts } from './ports';
@@ -38,18 +39,14 @@ function wireFromEnvironment(observability: Observability): MonitorRun {
   const settings = healthMonitorSettingsFromEnv();
   // Bounded SDK retries with short socket timeouts: a blip is absorbed, while a dead endpoint fails well within the
   // per-call deadline instead of consuming it on one hung connection.
-  const sdkConfig = {
-    maxAttempts: 3,
-    retryMode: 'standard',
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 4_000 },
-  } as const;
+  const options = { deadlines: { connectionTimeoutMs: 2_000, requestTimeoutMs: 4_000, maxAttempts: 3 }, observability } as const;
   const ports = sdkPorts({
-    route53: traced(observability, new Route53Client(sdkConfig)),
-    sqs: traced(observability, new SQSClient(sdkConfig)),
-    dynamodb: traced(observability, new DynamoDBClient(sdkConfig)),
-    cloudwatch: traced(observability, new CloudWatchClient(sdkConfig)),
-    sns: traced(observability, new SNSClient(sdkConfig)),
-    eventBridge: traced(observability, new EventBridgeClient(sdkConfig)),
+    route53: createAwsClient(Route53Client, options),
+    sqs: createAwsClient(SQSClient, options),
+    dynamodb: createAwsClient(DynamoDBClient, options),
+    cloudwatch: createAwsClient(CloudWatchClient, options),
+    sns: createAwsClient(SNSClient, options),
+    eventBridge: createAwsClient(EventBridgeClient, options),
   });
   return () => runHealthMonitor({ ...ports, logger: observability.logger }, settings);
 }

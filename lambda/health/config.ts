@@ -38,8 +38,10 @@ export function healthSetupFromEnv(clients: HealthClients, source: EnvSource = p
       applicationName,
       // One connection: checks never overlap in a container (the cache shares the one in flight).
       max: 1,
-      // Within the check's own timeout, so a dead endpoint frees its slot by the next check.
+      // Within the check's own timeout, so a dead endpoint frees its slot by the next check, and a hung secret
+      // read cannot pin the container to "database down" after Secrets Manager recovered.
       connectionTimeoutMs: timeoutMs,
+      settingsTimeoutMs: timeoutMs,
       statementTimeoutMs: timeoutMs,
     });
   const writer = pool(source, 'health-writer');

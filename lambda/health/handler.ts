@@ -8,7 +8,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorMessage } from '../shared/errors';
 import { jsonResponse } from '../shared/http';
-import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { createAwsClient, type CallDeadlines } from '../shared/aws-clients';
+import { createObservability, silentLogger, type LogPort } from '../shared/observability';
 import { healthSetupFromEnv } from './config';
 import { checkHealth, HealthVerdictCache, type HealthProbes, type HealthReport } from './health';
 
@@ -65,13 +66,13 @@ export async function handler(_event: unknown, context: Context): Promise<APIGat
   const observability = createObservability('health');
   observability.logger.addContext(context);
   if (deployedHandler === undefined) {
-    // Two attempts at most: the check's own timeout bounds the total, and a retry past it would be wasted.
-    const sdkConfig = { retryMode: 'standard', maxAttempts: 2 } as const;
+    // Two short attempts: the check's own timeout bounds the total, and a retry past it would be wasted.
+    const deadlines: CallDeadlines = { connectionTimeoutMs: 500, requestTimeoutMs: 1_000, maxAttempts: 2 };
     const setup = healthSetupFromEnv(
       {
-        secrets: traced(observability, new SecretsManagerClient(sdkConfig)),
-        dynamodb: traced(observability, new DynamoDBClient(sdkConfig)),
-        ssm: traced(observability, new SSMClient(sdkConfig)),
+        secrets: createAwsClient(SecretsManagerClient, { deadlines, observability }),
+        dynamodb: createAwsClient(DynamoDBClient, { deadlines, observability }),
+        ssm: createAwsClient(SSMClient, { deadlines, observability }),
       },
       process.env,
       observability.logger,

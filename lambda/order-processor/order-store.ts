@@ -87,8 +87,9 @@ export interface PostgresOrderStoreOptions {
    */
   readonly retry?: BackoffSettings;
   /**
-   * Time to keep for after the database work (one more attempt may take the 5 s connection timeout, then publishing).
-   * @default 8000
+   * Time to keep for after the database work: publishing the events and answering. Each attempt also needs its own
+   * worst case (DbPoolManager.worstCaseAttemptMs) on top.
+   * @default 6000
    */
   readonly reserveMs?: number;
   readonly logger: LogPort;
@@ -103,7 +104,7 @@ export class PostgresOrderStore implements OrderStore {
     private readonly options: PostgresOrderStoreOptions,
   ) {
     this.retry = options.retry ?? { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 4_000 };
-    this.reserveMs = options.reserveMs ?? 8_000;
+    this.reserveMs = options.reserveMs ?? 6_000;
   }
 
   async save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
@@ -163,6 +164,8 @@ export class PostgresOrderStore implements OrderStore {
         budget,
         reserveMs: this.reserveMs,
         logger: this.options.logger,
+        // Insert, then read back the keys that already existed: two statements on one connection.
+        attemptWorstCaseMs: () => this.db.worstCaseAttemptMs(2),
         operation: 'storing the order batch',
         isRetryable: (error) => {
           if (isTransientError(error)) return true;

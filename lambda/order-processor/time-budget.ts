@@ -1,9 +1,10 @@
 /**
- * Retries bounded by the invocation's remaining time: a backoff that would outlive the Lambda timeout is not taken,
- * so the records fail cleanly as batch-item failures (and SQS redelivers them) instead of the whole batch timing out.
+ * Retries bounded by the invocation's remaining time: an attempt whose worst case would outlive the Lambda timeout is
+ * not started (nor the backoff before it), so the records fail cleanly as batch-item failures (and SQS redelivers
+ * them) instead of the whole batch timing out.
  */
 import type { Context } from 'aws-lambda';
-import { errorMessage } from '../shared/errors';
+import { errorMessage, TransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { retry, type RetryOptions } from '../shared/retry';
 
@@ -29,13 +30,28 @@ export interface BudgetedRetryOptions extends BackoffSettings {
    * returning the response). A wait that would leave less is skipped and the last error is thrown instead.
    */
   readonly reserveMs: number;
+  /**
+   * The longest one attempt can take (every deadline inside it used up). An attempt starts only while this plus
+   * `reserveMs` is left, the first one included: an attempt the Lambda timeout cuts off fails the whole batch
+   * without a partial response, while one not started fails only its records.
+   */
+  readonly attemptWorstCaseMs: () => number;
   readonly isRetryable: (error: unknown, attempt: number) => boolean;
   /** Names the operation in log lines. */
   readonly operation: string;
   readonly logger: LogPort;
 }
 
+/** No time left for another attempt of an operation; transient, so the records fail and SQS delivers them again. */
+export class OutOfTimeError extends TransientError {}
+
 export async function retryWithinBudget<T>(operation: (attempt: number) => Promise<T>, options: BudgetedRetryOptions): Promise<T> {
+  const needed = (): number => options.attemptWorstCaseMs() + options.reserveMs;
+  if (options.budget.remainingMs() < needed()) {
+    throw new OutOfTimeError(
+      `${options.operation} was not started: ${options.budget.remainingMs()} ms left, an attempt may take ${needed()} ms with what must follow it`,
+    );
+  }
   return retry(operation, {
     maxAttempts: options.maxAttempts,
     baseDelayMs: options.baseDelayMs,
@@ -45,7 +61,7 @@ export async function retryWithinBudget<T>(operation: (attempt: number) => Promi
     isRetryable: options.isRetryable,
     onRetry: ({ attempt, delayMs, error }) => {
       const remainingMs = options.budget.remainingMs();
-      if (remainingMs - delayMs < options.reserveMs) {
+      if (remainingMs - delayMs < needed()) {
         options.logger.warn(`${options.operation} failed and there is no time left to retry`, {
           attempt,
           remainingMs,

@@ -4,10 +4,11 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
 import { errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
 import { jsonResponse } from '../shared/http';
-import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { createObservability, silentLogger, type LogPort } from '../shared/observability';
 import { getOrder, PostgresOrderReader, type OrderReader } from './get-order';
 
 export interface OrderQueryDeps {
@@ -44,6 +45,9 @@ export function createHandler(deps: OrderQueryDeps): OrderQueryHandler {
 }
 
 
+/** The function has 10 s and the API a p99 target under 1 s: a secret read gets two short attempts. */
+const QUERY_CALL_DEADLINES: CallDeadlines = { connectionTimeoutMs: 500, requestTimeoutMs: 1_500, maxAttempts: 2 };
+
 let deployedHandler: OrderQueryHandler | undefined;
 
 /**
@@ -56,7 +60,8 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   deployedHandler ??= createHandler({
     reader: new PostgresOrderReader(
       new DbPoolManager({
-        settings: secretSettingsFromEnv(traced(observability, new SecretsManagerClient({ maxAttempts: 3, retryMode: 'standard' }))),
+        settings: secretSettingsFromEnv(createAwsClient(SecretsManagerClient, { deadlines: QUERY_CALL_DEADLINES, observability })),
+        settingsTimeoutMs: worstCaseCallMs(QUERY_CALL_DEADLINES),
         logger: observability.logger,
         applicationName: 'order-query',
         // The function has 10 s and the API a p99 target under 1 s: fail fast and let the client retry on 503.

@@ -11,6 +11,7 @@ import {
   isAuthenticationError,
   isConnectionError,
   isTransientError,
+  TransientError,
 } from './errors';
 import { boolEnv, intEnv, requireEnv, type EnvSource } from './env';
 import { silentLogger, type LogPort } from './observability';
@@ -150,6 +151,22 @@ export interface ConnectionOptions {
   readonly applicationName?: string;
 }
 
+/** How much longer than the server's statement_timeout the client waits before it gives up on a silent server. */
+const QUERY_TIMEOUT_MARGIN_MS = 2_000;
+
+/** Rejects with a TransientError when `promise` has not settled within `ms`; the late result is ignored. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TransientError(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The pg config both pools and single clients use, so TLS and timeouts cannot drift apart. */
 export function toClientConfig(settings: DbSettings, options: ConnectionOptions = {}): ClientConfig {
   const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
@@ -164,7 +181,7 @@ export function toClientConfig(settings: DbSettings, options: ConnectionOptions 
     statement_timeout: statementTimeoutMs,
     // A writer that vanishes without a RST (failover, AZ loss) would otherwise leave the query waiting on a dead
     // socket until the Lambda times out; the client-side timeout turns that into a retryable error.
-    ...(statementTimeoutMs > 0 ? { query_timeout: statementTimeoutMs + 2_000 } : {}),
+    ...(statementTimeoutMs > 0 ? { query_timeout: statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS } : {}),
     keepAlive: true,
     application_name: options.applicationName ?? 'trading-platform',
   };
@@ -181,6 +198,13 @@ export async function connectClient(settings: DbSettings, options: ConnectionOpt
 
 export interface DbPoolOptions extends ConnectionOptions {
   readonly settings: DbSettingsProvider;
+  /**
+   * Deadline for reading the settings (the Secrets Manager call) when a pool is built. A read that never answers
+   * would otherwise stay cached as the pool's creation and pin the container to "database down" long after the
+   * dependency recovered; past the deadline the creation fails as transient and the next call starts a fresh one.
+   * @default 5000
+   */
+  readonly settingsTimeoutMs?: number;
   /**
    * Connections per container. Small on purpose: one Lambda container handles one batch at a time, and
    * maxConcurrency x max must stay below the cluster's max_connections.
@@ -335,8 +359,20 @@ export class DbPoolManager {
     if (pool !== undefined) await pool.end();
   }
 
+  /**
+   * The longest one attempt of `statements` statements can take, from asking for the pool to the last answer: the
+   * settings read if no pool exists, the connect, and each statement's client-side timeout (toClientConfig). Callers
+   * holding a deadline start an attempt only when this much time is left.
+   */
+  worstCaseAttemptMs(statements: number): number {
+    const statementTimeoutMs = this.options.statementTimeoutMs ?? 10_000;
+    const perStatement = statementTimeoutMs > 0 ? statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS : 0;
+    const settings = this.activePool === undefined ? (this.options.settingsTimeoutMs ?? 5_000) : 0;
+    return settings + (this.options.connectionTimeoutMs ?? 5_000) + statements * perStatement;
+  }
+
   private async createPool(): Promise<Pool> {
-    const settings = await this.options.settings();
+    const settings = await withDeadline(this.options.settings(), this.options.settingsTimeoutMs ?? 5_000, 'reading the database settings (secret)');
     const pool = new Pool({
       ...toClientConfig(settings, this.options),
       max: this.options.max ?? 2,

@@ -12,7 +12,8 @@ import {
   secretSettingsFromEnv,
   secretSettingsProvider,
 } from '../../../lambda/shared/db';
-import { ConfigurationError, isConnectionError, isTransientError } from '../../../lambda/shared/errors';
+import { ConfigurationError, isConnectionError, isTransientError, TransientError } from '../../../lambda/shared/errors';
+import { BLACKHOLE, FORWARD, startTcpProxy } from '../../support/faults/tcp-proxy';
 import type { LogPort } from '../../../lambda/shared/observability';
 import { createRdsManagedSecret, rotateRdsManagedSecret } from '../../support/aws-contracts/rds-secret';
 import {
@@ -145,6 +146,46 @@ function parseAttempt(value: Record<string, unknown>): unknown {
     return err;
   }
 }
+
+describe('a hung secret read', () => {
+  it('fails pool creation at its deadline and lets the next call build the pool afresh', async () => {
+    const motoPort = Number(new URL(awsClientConfig().endpoint).port);
+    const proxy = await startTcpProxy(motoPort, '127.0.0.1', BLACKHOLE);
+    // A client without deadlines of its own: the pool's deadline alone must unpin the container.
+    const hungSecrets = new SecretsManagerClient({ ...awsClientConfig(), endpoint: proxy.url });
+    const arn = await createRdsManagedSecret(secrets, { username: database.user, password: database.password });
+    const manager = new DbPoolManager({
+      settings: secretSettingsProvider({ secrets: hungSecrets, secretArn: arn, ...localEndpoint() }),
+      settingsTimeoutMs: 500,
+    });
+    try {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        manager.query('select 1', [], { retry: false }).then(
+          () => 'answered',
+          (err: unknown) => err,
+        ),
+        new Promise((resolve) => {
+          timer = setTimeout(() => resolve('still waiting after 5 s'), 5_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBeInstanceOf(TransientError);
+      expect(String(outcome)).toMatch(/reading the database settings \(secret\) did not finish within 500 ms/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(proxy.connections()).toBeGreaterThan(0);
+
+      // Secrets Manager answers again: the same container recovers on its next call.
+      proxy.setMode(FORWARD);
+      await expect(manager.query<{ ok: number }>('select 1 as ok', [], { retry: false })).resolves.toMatchObject({ rows: [{ ok: 1 }] });
+    } finally {
+      await manager.end();
+      hungSecrets.destroy();
+      await proxy.close();
+    }
+  });
+});
 
 describe('DbPoolManager', () => {
   // Outages are staged on a server of this file's own, so other jest workers never see them.
