@@ -2,6 +2,7 @@
  * Pure decisions for one queued order: its idempotency key, schema validation, and the risk checks (kill switch,
  * max notional), producing the row to insert. Nothing here can fail a record: every problem becomes a REJECTED row.
  */
+import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
@@ -44,6 +45,10 @@ export interface NewOrderRow extends OrderKey {
    * as a rejection holding the body as a JSON string (see PostgresOrderStore).
    */
   readonly rawBody: string;
+  /** SQS's SequenceNumber of the message (increases within the account's message group); null if absent. */
+  readonly sequenceNumber: string | null;
+  /** SHA-256 of the canonical content (orderContentHash): tells a redelivery from a reused clientOrderId. */
+  readonly contentHash: string;
 }
 
 /** A message after parsing: either a schema-valid order, or the reason it is not one. */
@@ -55,6 +60,7 @@ export type ParsedMessage =
       readonly receivedAt: Date;
       readonly messageId: string;
       readonly rawBody: string;
+      readonly sequenceNumber: string | null;
     }
   | {
       readonly kind: 'invalid';
@@ -64,6 +70,7 @@ export type ParsedMessage =
       readonly receivedAt: Date;
       readonly messageId: string;
       readonly rawBody: string;
+      readonly sequenceNumber: string | null;
     };
 
 /** Stored as account_id when neither the queue nor the body names a usable account; a real account id has no '?'. */
@@ -92,6 +99,7 @@ export function parseMessage(record: SQSRecord, now: Date): ParsedMessage {
       receivedAt: sentAt(record) ?? now,
       messageId: record.messageId,
       rawBody: record.body,
+      sequenceNumber: sequenceNumberOf(record),
     };
   }
 }
@@ -115,6 +123,7 @@ function parseMessageUnguarded(record: SQSRecord, now: Date): ParsedMessage {
     receivedAt,
     messageId: record.messageId,
     rawBody: record.body,
+    sequenceNumber: sequenceNumberOf(record),
   });
 
   if (!parsed.ok) {
@@ -142,12 +151,20 @@ function parseMessageUnguarded(record: SQSRecord, now: Date): ParsedMessage {
       ).message,
     );
   }
-  return { kind: 'valid', key, order, receivedAt, messageId: record.messageId, rawBody: record.body };
+  return { kind: 'valid', key, order, receivedAt, messageId: record.messageId, rawBody: record.body, sequenceNumber: sequenceNumberOf(record) };
 }
 
 /** Applies the risk checks to a valid order, or records why an invalid one was rejected. */
 export function decide(message: ParsedMessage, limits: RiskLimits | undefined, processedAt: Date): NewOrderRow {
-  const common = { ...message.key, sqsMessageId: message.messageId, receivedAt: message.receivedAt, processedAt, rawBody: message.rawBody };
+  const common = {
+    ...message.key,
+    sqsMessageId: message.messageId,
+    receivedAt: message.receivedAt,
+    processedAt,
+    rawBody: message.rawBody,
+    sequenceNumber: message.sequenceNumber,
+    contentHash: orderContentHash(message),
+  };
   if (message.kind === 'invalid') {
     return {
       ...common,
@@ -219,6 +236,39 @@ function identifierFrom(body: Readonly<Record<string, unknown>> | undefined, fie
   return isOrderIdentifier(field, value) ? value : undefined;
 }
 
+/**
+ * SHA-256 of what the client asked for, canonically: for a valid order its typed values with decimals in canonical
+ * form (so "10.50" and "10.5" are the same order, and JSON whitespace or key order do not matter); for an invalid one
+ * the raw body. Equal hashes mean a redelivery or a resend of the same order; different ones under the same
+ * (accountId, clientOrderId) mean the id was reused for another order.
+ */
+export function orderContentHash(message: ParsedMessage): string {
+  const canonical =
+    message.kind === 'valid'
+      ? [
+          'order',
+          message.order.symbol,
+          message.order.side,
+          message.order.type,
+          canonicalDecimal(message.order.quantity),
+          message.order.type === 'LIMIT' ? canonicalDecimal(message.order.limitPrice) : null,
+          message.order.timeInForce,
+        ]
+      : ['body', message.rawBody];
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** "10.50" -> "10.5", "10.0" -> "10"; validated decimals have no sign, exponent or leading zeros. */
+function canonicalDecimal(text: string): string {
+  return text.includes('.') ? text.replace(/0+$/u, '').replace(/\.$/u, '') : text;
+}
+
+/** The FIFO SequenceNumber: digits only (AWS: a 128-bit number, at most 39 digits). */
+function sequenceNumberOf(record: SQSRecord): string | null {
+  const value = record.attributes.SequenceNumber;
+  return value !== undefined && /^\d{1,40}$/u.test(value) ? value : null;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
@@ -250,6 +300,11 @@ export function storablePayload(body: string, parsed: JsonParseResult): string {
     if (text !== undefined) return text;
   }
   return JSON.stringify(wellFormedWithoutNul(body));
+}
+
+/** A message body as JSON text jsonb accepts: the body itself when it is storable JSON, else a JSON string of it. */
+export function storableBody(body: string): string {
+  return storablePayload(body, parseJson(body));
 }
 
 /** Replaces NUL and unpaired surrogates (which neither jsonb nor a UTF-8 text column can hold) with U+FFFD. */

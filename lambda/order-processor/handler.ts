@@ -11,11 +11,12 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
 import { optionalEnv } from '../shared/env';
 import { errorMessage } from '../shared/errors';
-import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { createAwsClient, type CallDeadlines } from '../shared/aws-clients';
+import { createObservability, silentLogger, type LogPort } from '../shared/observability';
 import { processorSettingsFromEnv, ssmRiskLimits, type RiskLimitsSource } from './config';
 import { processOrderBatch, type BatchSummary } from './process-batch';
 import { PostgresOrderStore } from './order-store';
-import { EventBridgeOrderPublisher, eventBridgePutEvents, type PutEventsPort } from './publisher';
+import { EventBridgeOrderPublisher, eventBridgePutEvents, PUBLISH_CALL_DEADLINES, type PutEventsPort } from './publisher';
 import { lambdaTimeBudget, type BackoffSettings } from './time-budget';
 
 /** What the handler needs from Powertools Metrics (which satisfies it); tests hand in a recorder. */
@@ -41,6 +42,8 @@ export interface OrderProcessorDeps {
   readonly dbRetry?: BackoffSettings;
   /** @default EventBridgeOrderPublisher's defaults */
   readonly publishRetry?: BackoffSettings;
+  /** Worst case of one PutEvents call with the client's deadlines. @default worstCaseCallMs(PUBLISH_CALL_DEADLINES) */
+  readonly publishCallWorstCaseMs?: number;
 }
 
 export type OrderProcessorHandler = (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
@@ -52,6 +55,7 @@ export function createHandler(deps: OrderProcessorDeps): OrderProcessorHandler {
     eventBusName: deps.eventBusName,
     logger,
     ...(deps.publishRetry === undefined ? {} : { retry: deps.publishRetry }),
+    ...(deps.publishCallWorstCaseMs === undefined ? {} : { callWorstCaseMs: deps.publishCallWorstCaseMs }),
   });
   const ports = {
     store,
@@ -100,16 +104,25 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   }
 }
 
+/**
+ * Deadlines of the processor's calls, sized to its 30 s timeout: the worst cases of reading the limits (SSM, 4.5 s),
+ * one database attempt (settings 4 s + connect 2 s + two statements of 3 s + 2 s client margin = 16 s, 12 s with a
+ * pool) and one PutEvents call (4.5 s) fit in one invocation, and every call is checked against the time left first.
+ */
+export const PROCESSOR_DEADLINES = {
+  sdk: { connectionTimeoutMs: 500, requestTimeoutMs: 1_500, maxAttempts: 2 },
+  database: { settingsTimeoutMs: 4_000, connectionTimeoutMs: 2_000, statementTimeoutMs: 3_000 },
+} as const satisfies { readonly sdk: CallDeadlines; readonly database: Record<string, number> };
+
 function wireFromEnvironment(observability: ReturnType<typeof createObservability>): OrderProcessorHandler {
   const settings = processorSettingsFromEnv();
-  // Standard retry mode with few attempts: the SDK absorbs a blip, our backoff and SQS redelivery handle the rest.
-  const sdkConfig = { maxAttempts: 3, retryMode: 'standard' } as const;
-  const secrets = traced(observability, new SecretsManagerClient(sdkConfig));
-  const ssm = traced(observability, new SSMClient(sdkConfig));
-  const eventBridge = traced(observability, new EventBridgeClient(sdkConfig));
+  const clientOptions = { deadlines: PROCESSOR_DEADLINES.sdk, observability };
+  const secrets = createAwsClient(SecretsManagerClient, clientOptions);
+  const ssm = createAwsClient(SSMClient, clientOptions);
+  const eventBridge = createAwsClient(EventBridgeClient, { ...clientOptions, deadlines: PUBLISH_CALL_DEADLINES });
   observability.metrics.captureColdStartMetric();
   return createHandler({
-    db: new DbPoolManager({ settings: secretSettingsFromEnv(secrets), logger: observability.logger, applicationName: 'order-processor' }),
+    db: new DbPoolManager({ settings: secretSettingsFromEnv(secrets), logger: observability.logger, applicationName: 'order-processor', ...PROCESSOR_DEADLINES.database }),
     putEvents: eventBridgePutEvents(eventBridge),
     eventBusName: settings.eventBusName,
     riskLimits: ssmRiskLimits(new SSMProvider({ awsSdkV3Client: ssm }), settings),

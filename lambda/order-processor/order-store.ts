@@ -7,7 +7,7 @@ import type { DbPoolManager } from '../shared/db';
 import { errorMessage, isAuthenticationError, isDataError, isTransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { STORED_ORDER_COLUMNS, toStoredOrder, type OrderKey, type StoredOrder } from '../shared/order-records';
-import { wellFormedWithoutNul, type NewOrderRow } from './decide';
+import { storableBody, wellFormedWithoutNul, type NewOrderRow } from './decide';
 import { retryWithinBudget, type BackoffSettings, type TimeBudget } from './time-budget';
 
 export interface SaveResult {
@@ -23,11 +23,18 @@ export interface SaveResult {
    * records fail on their own and reach the DLQ after maxReceiveCount. Empty in every case seen so far.
    */
   readonly failed: ReadonlyMap<string, Error>;
+  /** The stored content hash per key (null for rows stored before it was recorded), to detect a reused clientOrderId. */
+  readonly contentHashes: ReadonlyMap<string, string | null>;
 }
+
+/** A decided row whose key was already stored with other content, and the message that carried it. */
+export type ConflictingOrder = NewOrderRow & { readonly messageId: string };
 
 /** The processor's port to its database. */
 export interface OrderStore {
   save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult>;
+  /** Keeps each conflicting message in order_conflicts, once per SQS message id. */
+  recordConflicts(conflicts: readonly ConflictingOrder[], budget: TimeBudget): Promise<void>;
 }
 
 /** A map key for an order key; JSON so that no separator can collide, whatever an unvalidated key contains. */
@@ -52,6 +59,8 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string, (row: NewOrderRow)
   ['sqs_message_id', 'text', (row) => row.sqsMessageId],
   ['received_at', 'timestamptz', (row) => row.receivedAt],
   ['processed_at', 'timestamptz', (row) => row.processedAt],
+  ['sqs_sequence_number', 'numeric', (row) => row.sequenceNumber],
+  ['content_hash', 'text', (row) => row.contentHash],
 ];
 
 /**
@@ -72,13 +81,19 @@ export function buildInsert(rows: readonly NewOrderRow[]): { readonly text: stri
     `VALUES ${tuples.join(',\n       ')}\n` +
     // The idempotency key: a redelivered message inserts nothing and the first decision stands.
     'ON CONFLICT (account_id, client_order_id) DO NOTHING\n' +
-    `RETURNING ${STORED_ORDER_COLUMNS}`;
+    `RETURNING ${STORED_ORDER_COLUMNS}, content_hash`;
   return { text, values };
 }
 
 const SELECT_BY_KEYS =
-  `SELECT ${STORED_ORDER_COLUMNS} FROM orders\n` +
+  `SELECT ${STORED_ORDER_COLUMNS}, content_hash FROM orders\n` +
   'WHERE (account_id, client_order_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))';
+
+const INSERT_CONFLICTS =
+  'INSERT INTO order_conflicts (account_id, client_order_id, sqs_message_id, sqs_sequence_number, content_hash, request_payload, received_at)\n' +
+  'SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::jsonb[], $7::timestamptz[])\n' +
+  // A redelivered conflicting message is recorded once.
+  'ON CONFLICT (sqs_message_id) DO NOTHING';
 
 export interface PostgresOrderStoreOptions {
   /**
@@ -108,7 +123,7 @@ export class PostgresOrderStore implements OrderStore {
   }
 
   async save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
-    if (rows.length === 0) return { stored: new Map(), inserted: new Set(), failed: new Map() };
+    if (rows.length === 0) return { stored: new Map(), inserted: new Set(), failed: new Map(), contentHashes: new Map() };
     try {
       return await this.saveTogether(rows, budget);
     } catch (err) {
@@ -127,6 +142,7 @@ export class PostgresOrderStore implements OrderStore {
     const stored = new Map<string, StoredOrder>();
     const inserted = new Set<string>();
     const failed = new Map<string, Error>();
+    const contentHashes = new Map<string, string | null>();
     for (const row of rows) {
       let result: SaveResult;
       try {
@@ -147,8 +163,32 @@ export class PostgresOrderStore implements OrderStore {
       }
       for (const [key, order] of result.stored) stored.set(key, order);
       for (const key of result.inserted) inserted.add(key);
+      for (const [key, hash] of result.contentHashes) contentHashes.set(key, hash);
     }
-    return { stored, inserted, failed };
+    return { stored, inserted, failed, contentHashes };
+  }
+
+  async recordConflicts(conflicts: readonly ConflictingOrder[], budget: TimeBudget): Promise<void> {
+    if (conflicts.length === 0) return;
+    const column = <T>(read: (conflict: ConflictingOrder) => T): T[] => conflicts.map(read);
+    const values = [
+      column((conflict) => conflict.accountId),
+      column((conflict) => conflict.clientOrderId),
+      column((conflict) => conflict.messageId),
+      column((conflict) => conflict.sequenceNumber),
+      column((conflict) => conflict.contentHash),
+      column((conflict) => storableBody(conflict.rawBody)),
+      column((conflict) => conflict.receivedAt),
+    ];
+    await retryWithinBudget(() => this.db.query(INSERT_CONFLICTS, values, { retry: false }), {
+      ...this.retry,
+      budget,
+      reserveMs: this.reserveMs,
+      logger: this.options.logger,
+      attemptWorstCaseMs: () => this.db.worstCaseAttemptMs(1),
+      operation: 'recording order conflicts',
+      isRetryable: isTransientError,
+    });
   }
 
   private async saveTogether(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
@@ -195,10 +235,14 @@ async function insertAndReadBack(
   const rowCount = insert.values.length / INSERT_COLUMNS.length;
   const inserted = await client.query<Record<string, unknown>>({ name: `insert-orders-${rowCount}`, text: insert.text, values: insert.values });
   const stored = new Map<string, StoredOrder>();
-  for (const row of inserted.rows) {
+  const contentHashes = new Map<string, string | null>();
+  const keep = (row: Record<string, unknown>): void => {
     const order = toStoredOrder(row);
-    stored.set(orderKeyString(order), order);
-  }
+    const key = orderKeyString(order);
+    stored.set(key, order);
+    contentHashes.set(key, typeof row['content_hash'] === 'string' ? row['content_hash'] : null);
+  };
+  for (const row of inserted.rows) keep(row);
   const insertedKeys = new Set(stored.keys());
   const missing = keys.filter((key) => !stored.has(orderKeyString(key)));
   if (missing.length > 0) {
@@ -206,12 +250,9 @@ async function insertAndReadBack(
       missing.map((key) => key.accountId),
       missing.map((key) => key.clientOrderId),
     ]);
-    for (const row of selected.rows) {
-      const order = toStoredOrder(row);
-      stored.set(orderKeyString(order), order);
-    }
+    for (const row of selected.rows) keep(row);
   }
-  return { stored, inserted: insertedKeys, failed: new Map() };
+  return { stored, inserted: insertedKeys, failed: new Map(), contentHashes };
 }
 
 /** The row reduced to what the table always accepts: the key, REJECTED with the database's own words, the body as a JSON string. */

@@ -6,11 +6,11 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { errorMessage, TransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
-import { orderEvent } from '../shared/order-events';
+import { orderConflictEvent, orderEvent } from '../shared/order-events';
 import type { StoredOrder } from '../shared/order-records';
 import type { RiskLimitsSource } from './config';
 import { decide, parseMessage, type NewOrderRow, type ParsedMessage, type RiskLimits } from './decide';
-import { orderKeyString, type OrderStore } from './order-store';
+import { orderKeyString, type ConflictingOrder, type OrderStore } from './order-store';
 import type { OrderPublisher, OutgoingEvent } from './publisher';
 import type { TimeBudget } from './time-budget';
 
@@ -49,18 +49,26 @@ export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts,
   const stored = await storeBatch(records, ports, budget, failures);
 
   if (stored !== undefined) {
+    const conflicts = await recordConflicts(records, stored, ports, budget, failures);
     const outgoing: OutgoingEvent[] = [];
     for (const record of records) {
       if (failures.has(record.messageId)) continue;
-      const order = stored.rows.get(record.messageId);
+      const order = stored.orders.get(record.messageId);
       if (order === undefined) {
         // Only if the row vanished between insert and read-back; redelivery inserts it again.
         failures.set(record.messageId, new TransientError('the order was not found after it was stored'));
         continue;
       }
-      outgoing.push({ id: record.messageId, event: orderEvent(order, ports.largeNotionalThreshold) });
+      const conflict = conflicts.get(record.messageId);
+      outgoing.push({
+        id: record.messageId,
+        group: record.attributes.MessageGroupId ?? order.accountId,
+        event: conflict === undefined ? orderEvent(order, ports.largeNotionalThreshold) : orderConflictEvent(order, conflict),
+      });
     }
-    // EventBridge does not preserve order anyway, so events go out together; consumers order by processedAt and
+    // In record order per account, each event only after the account's previous one was accepted, stopping at the
+    // first failure (the publisher's contract): no later event of an account is ever on the bus before an earlier one.
+    // Every event carries the SQS SequenceNumber, so consumers can restore the order EventBridge does not keep, and
     // de-duplicate on orderId, as every redelivery publishes again.
     const unpublished = await ports.publisher.publish(outgoing, budget);
     for (const [messageId, error] of unpublished) failures.set(messageId, error);
@@ -84,9 +92,50 @@ export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts,
 
 interface StoredBatch {
   /** The stored order per message id. */
-  readonly rows: ReadonlyMap<string, StoredOrder>;
+  readonly orders: ReadonlyMap<string, StoredOrder>;
   /** Message ids whose order this invocation inserted. */
   readonly insertedBy: ReadonlySet<string>;
+  /** The row each message was decided into. */
+  readonly decided: ReadonlyMap<string, NewOrderRow>;
+  /** The stored order's content hash per message id (null for rows stored before hashes were recorded). */
+  readonly storedHashes: ReadonlyMap<string, string | null>;
+}
+
+/**
+ * Messages whose (accountId, clientOrderId) was already stored with other content: a client reused the id after
+ * SQS's 5-minute deduplication window. The stored order stands; the message is kept in order_conflicts and answered
+ * with an OrderConflict event. A record whose conflict cannot be recorded fails, so SQS delivers it again.
+ */
+async function recordConflicts(
+  records: readonly SQSRecord[],
+  stored: StoredBatch,
+  ports: OrderBatchPorts,
+  budget: TimeBudget,
+  failures: RecordFailures,
+): Promise<ReadonlyMap<string, ConflictingOrder>> {
+  const conflicts = new Map<string, ConflictingOrder>();
+  for (const record of records) {
+    if (failures.has(record.messageId) || stored.insertedBy.has(record.messageId)) continue;
+    const row = stored.decided.get(record.messageId);
+    const storedHash = stored.storedHashes.get(record.messageId);
+    if (row === undefined || storedHash === undefined || storedHash === null || storedHash === row.contentHash) continue;
+    conflicts.set(record.messageId, { ...row, messageId: record.messageId });
+    ports.logger.warn('clientOrderId reused for a different order; the stored order stands', {
+      messageId: record.messageId,
+      accountId: row.accountId,
+      clientOrderId: row.clientOrderId,
+    });
+  }
+  if (conflicts.size === 0) return conflicts;
+  try {
+    await ports.store.recordConflicts([...conflicts.values()], budget);
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(errorMessage(err));
+    ports.logger.error('order conflicts could not be recorded', { conflicts: conflicts.size, error: errorMessage(err) });
+    for (const messageId of conflicts.keys()) failures.set(messageId, error);
+    return new Map();
+  }
+  return conflicts;
 }
 
 /**
@@ -122,15 +171,22 @@ async function storeBatch(
     const saved = await ports.store.save(rows, budget);
     const byMessage = new Map<string, StoredOrder>();
     const insertedBy = new Set<string>();
+    const decided = new Map(rows.map((row) => [row.sqsMessageId, row]));
+    const storedHashes = new Map<string, string | null>();
     for (const message of parsed) {
       const key = orderKeyString(message.key);
       const refused = saved.failed.get(key);
       if (refused !== undefined) failures.set(message.messageId, refused);
       const order = saved.stored.get(key);
       if (order !== undefined) byMessage.set(message.messageId, order);
-      if (saved.inserted.has(key)) insertedBy.add(message.messageId);
+      const hash = saved.contentHashes.get(key);
+      if (hash !== undefined) storedHashes.set(message.messageId, hash);
+      // Of two messages with one key in a batch, only the first one's row was inserted.
+      if (saved.inserted.has(key) && saved.stored.get(key)?.sequenceNumber === (decided.get(message.messageId)?.sequenceNumber ?? null)) {
+        insertedBy.add(message.messageId);
+      }
     }
-    return { rows: byMessage, insertedBy };
+    return { orders: byMessage, insertedBy, decided, storedHashes };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(errorMessage(err));
     ports.logger.error('order batch could not be stored', { batchSize: records.length, error: errorMessage(err) });
@@ -161,7 +217,7 @@ function summarise(records: readonly SQSRecord[], stored: StoredBatch | undefine
   let duplicates = 0;
   for (const record of records) {
     if (failedIds.has(record.messageId)) continue;
-    const order = stored?.rows.get(record.messageId);
+    const order = stored?.orders.get(record.messageId);
     if (order?.status === 'ACCEPTED') accepted += 1;
     if (order?.status === 'REJECTED') rejected += 1;
     if (stored !== undefined && !stored.insertedBy.has(record.messageId)) duplicates += 1;

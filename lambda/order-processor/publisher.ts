@@ -6,9 +6,16 @@ import type { PutEventsCommandInput, PutEventsCommandOutput } from '@aws-sdk/cli
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AppError, errorMessage, isTransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
+import { worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { backoffDelay, defaultSleep } from '../shared/retry';
-import { ORDER_EVENT_SOURCE, type OrderEvent } from '../shared/order-events';
+import { ORDER_EVENT_SOURCE, type PublishedOrderEvent } from '../shared/order-events';
 import type { BackoffSettings, TimeBudget } from './time-budget';
+
+/**
+ * Deadlines of the processor's EventBridge client: PutEvents through the VPC endpoint answers in tens of
+ * milliseconds, so two attempts of 500 ms connect and 1.5 s request, and then the record's own retry through SQS.
+ */
+export const PUBLISH_CALL_DEADLINES: CallDeadlines = { connectionTimeoutMs: 500, requestTimeoutMs: 1_500, maxAttempts: 2 };
 
 /** PutEvents accepts at most 10 entries per call. */
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -24,11 +31,17 @@ export function eventBridgePutEvents(client: { send(command: PutEventsCommand): 
 /** An event and the id its outcome is reported under (the SQS message id). */
 export interface OutgoingEvent {
   readonly id: string;
-  readonly event: OrderEvent;
+  /** Events of one group (the account's SQS message group) go out in the given order, each after the one before. */
+  readonly group: string;
+  readonly event: PublishedOrderEvent;
 }
 
 export interface OrderPublisher {
-  /** Publishes every event it can; the result maps the id of each event that could not be published to why. */
+  /**
+   * Publishes every event it can, in order within each group: an event is sent only once every earlier event of its
+   * group was accepted, and a group stops at its first failure (its later events are reported failed, unsent). The
+   * result maps the id of each event that was not published to why.
+   */
   publish(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<ReadonlyMap<string, Error>>;
 }
 
@@ -53,10 +66,16 @@ export interface EventBridgePublisherOptions {
    */
   readonly retry?: BackoffSettings;
   /**
-   * Time to keep for the rest of the invocation after a backoff.
-   * @default 2000
+   * Time to keep for the rest of the invocation (answering) after a call.
+   * @default 1000
    */
   readonly reserveMs?: number;
+  /**
+   * The longest one PutEvents call can take with the client's deadlines and SDK retries (`worstCaseCallMs`). A call
+   * starts only while this plus `reserveMs` is left: cut off by the Lambda timeout it would fail the whole batch.
+   * @default worstCaseCallMs(PUBLISH_CALL_DEADLINES)
+   */
+  readonly callWorstCaseMs?: number;
   readonly logger: LogPort;
 }
 
@@ -85,20 +104,54 @@ export class EventBridgeOrderPublisher implements OrderPublisher {
     private readonly options: EventBridgePublisherOptions,
   ) {
     this.retry = options.retry ?? { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
-    this.reserveMs = options.reserveMs ?? 2_000;
+    this.reserveMs = options.reserveMs ?? 1_000;
+    this.callWorstCaseMs = options.callWorstCaseMs ?? worstCaseCallMs(PUBLISH_CALL_DEADLINES);
   }
+
+  private readonly callWorstCaseMs: number;
 
   async publish(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<ReadonlyMap<string, Error>> {
     const failures = new Map<string, Error>();
+    const queues = new Map<string, OutgoingEvent[]>();
+    for (const event of events) {
+      const queue = queues.get(event.group);
+      if (queue === undefined) queues.set(event.group, [event]);
+      else queue.push(event);
+    }
+    // Round r sends the r-th event of every group still going: groups publish side by side, each in its own order.
+    while (queues.size > 0) {
+      const heads = [...queues.values()].flatMap((queue) => queue.slice(0, 1));
+      const roundFailures = await this.publishRound(heads, budget);
+      for (const head of heads) {
+        const queue = queues.get(head.group) ?? [];
+        const failure = roundFailures.get(head.id);
+        if (failure === undefined) {
+          queue.shift();
+          if (queue.length === 0) queues.delete(head.group);
+          continue;
+        }
+        failures.set(head.id, failure);
+        for (const later of queue.slice(1)) {
+          failures.set(later.id, new EventPublishError(`not published: an earlier event of group ${head.group} was not accepted (${failure.message})`, true));
+        }
+        queues.delete(head.group);
+      }
+    }
+    return failures;
+  }
+
+  /** One event per group, retried with backoff while entries fail retryably and the invocation has time. */
+  private async publishRound(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<Map<string, Error>> {
+    const failures = new Map<string, Error>();
     let pending = [...events];
     for (let attempt = 1; pending.length > 0; attempt += 1) {
-      const attemptFailures = await this.sendAll(pending);
+      const attemptFailures = await this.sendAll(pending, budget);
       for (const event of pending) failures.delete(event.id);
       for (const [id, failure] of attemptFailures) failures.set(id, failure.error);
       const retryable = pending.filter((event) => attemptFailures.get(event.id)?.retryable === true);
       if (retryable.length === 0 || attempt >= this.retry.maxAttempts) break;
       const delayMs = backoffDelay(attempt - 1, this.retry.baseDelayMs, this.retry.maxDelayMs, this.retry.random ?? Math.random);
-      if (budget.remainingMs() - delayMs < this.reserveMs) {
+      if (budget.remainingMs() - delayMs < this.callWorstCaseMs + this.reserveMs) {
         this.options.logger.warn('publishing order events failed and there is no time left to retry', { failed: retryable.length });
         break;
       }
@@ -115,10 +168,20 @@ export class EventBridgeOrderPublisher implements OrderPublisher {
   }
 
   /** One PutEvents call per 10 events, sequentially; a FIFO batch has at most 10 messages, so usually one call. */
-  private async sendAll(events: readonly OutgoingEvent[]): Promise<Map<string, EntryFailure>> {
+  private async sendAll(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<Map<string, EntryFailure>> {
     const failures = new Map<string, EntryFailure>();
     for (let start = 0; start < events.length; start += MAX_ENTRIES_PER_CALL) {
       const chunk = events.slice(start, start + MAX_ENTRIES_PER_CALL);
+      const remainingMs = budget.remainingMs();
+      if (remainingMs < this.callWorstCaseMs + this.reserveMs) {
+        // Not started: the records fail and SQS delivers them again, instead of the Lambda timeout failing the batch.
+        const error = new EventPublishError(
+          `PutEvents not started: ${remainingMs} ms left, a call may take ${this.callWorstCaseMs} ms plus ${this.reserveMs} ms to answer`,
+          false,
+        );
+        for (const { id } of chunk) failures.set(id, { error, retryable: false });
+        continue;
+      }
       let output: Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>;
       try {
         output = await this.putEvents({

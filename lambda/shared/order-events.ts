@@ -10,6 +10,7 @@ export const ORDER_EVENT_SOURCE = 'trading.platform';
 export const ORDER_EVENT_DETAIL_TYPES = {
   accepted: 'OrderAccepted',
   rejected: 'OrderRejected',
+  conflict: 'OrderConflict',
 } as const;
 
 export type OrderEventDetailType = (typeof ORDER_EVENT_DETAIL_TYPES)[keyof typeof ORDER_EVENT_DETAIL_TYPES];
@@ -25,6 +26,75 @@ export interface OrderEventDetail extends OrderView {
 export interface OrderEvent {
   readonly detailType: OrderEventDetailType;
   readonly detail: OrderEventDetail;
+}
+
+/** What the conflicting message asked for, as far as it was a valid order; null values where it was not. */
+export interface ConflictingRequest {
+  readonly symbol: string | null;
+  readonly side: string | null;
+  readonly type: string | null;
+  readonly quantity: string | null;
+  readonly limitPrice: string | null;
+  readonly timeInForce: string | null;
+}
+
+/**
+ * A message that reused an (accountId, clientOrderId) for other content after SQS's 5-minute deduplication window.
+ * The stored order stands; this tells the client (whose 202 only meant "queued") and the audit trail.
+ */
+export interface OrderConflictDetail {
+  readonly orderId: string;
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  readonly reason: string;
+  /** The order that stands, as GET /v1/orders/{orderId} returns it. */
+  readonly storedOrder: OrderView;
+  readonly conflictingRequest: ConflictingRequest;
+  readonly conflictingMessageId: string;
+  /** SQS SequenceNumber of the conflicting message: its place in the account's order. */
+  readonly sequenceNumber: string | null;
+  readonly receivedAt: string;
+  readonly severity: EventSeverity;
+}
+
+export interface OrderConflictEvent {
+  readonly detailType: typeof ORDER_EVENT_DETAIL_TYPES.conflict;
+  readonly detail: OrderConflictDetail;
+}
+
+/** Every event the order processor publishes. */
+export type PublishedOrderEvent = OrderEvent | OrderConflictEvent;
+
+export function orderConflictEvent(
+  stored: StoredOrder,
+  conflicting: ConflictingRequest & { readonly messageId: string; readonly sequenceNumber: string | null; readonly receivedAt: Date },
+): OrderConflictEvent {
+  const view = toOrderView(stored);
+  return {
+    detailType: ORDER_EVENT_DETAIL_TYPES.conflict,
+    detail: {
+      orderId: view.orderId,
+      accountId: stored.accountId,
+      clientOrderId: stored.clientOrderId,
+      reason:
+        `clientOrderId ${JSON.stringify(stored.clientOrderId)} of account ${JSON.stringify(stored.accountId)} was already used for ` +
+        'a different order; that order stands and this request was not executed. Use a new clientOrderId for a new order.',
+      storedOrder: view,
+      conflictingRequest: {
+        symbol: conflicting.symbol,
+        side: conflicting.side,
+        type: conflicting.type,
+        quantity: conflicting.quantity,
+        limitPrice: conflicting.limitPrice,
+        timeInForce: conflicting.timeInForce,
+      },
+      conflictingMessageId: conflicting.messageId,
+      sequenceNumber: conflicting.sequenceNumber,
+      receivedAt: conflicting.receivedAt.toISOString(),
+      // Not a page: the original order is safe. Worth a look, as a client system reusing ids has a bug.
+      severity: 'WARNING',
+    },
+  };
 }
 
 /**

@@ -40,6 +40,12 @@ export interface StoredOrder extends OrderKey {
   readonly receivedAt: string;
   /** ISO 8601, when the processor decided. */
   readonly processedAt: string;
+  /**
+   * SQS's SequenceNumber of the message that created the order, a decimal integer string. It increases within an
+   * account's message group, so it is the account's order: compare as integers (BigInt), never as strings of
+   * different lengths. Null for orders stored before it was recorded.
+   */
+  readonly sequenceNumber: string | null;
 }
 
 /** What GET /v1/orders/{orderId} returns and what events carry (plus their own flags). */
@@ -65,6 +71,7 @@ export const STORED_ORDER_COLUMNS = [
   'reject_reason',
   'received_at',
   'processed_at',
+  'sqs_sequence_number::text AS sequence_number',
 ].join(', ');
 
 /**
@@ -86,6 +93,7 @@ export function toStoredOrder(row: Readonly<Record<string, unknown>>): StoredOrd
     rejectReason: optionalText(row, 'reject_reason'),
     receivedAt: timestamp(row, 'received_at'),
     processedAt: timestamp(row, 'processed_at'),
+    sequenceNumber: optionalText(row, 'sequence_number'),
   };
 }
 

@@ -538,7 +538,7 @@ describe('custom resource handler', () => {
       // The SDK client inside finds moto through AWS_ENDPOINT_URL, which the test harness sets.
       await expect(deployedHandler(createEvent)).resolves.toMatchObject({
         PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-        Data: { Applied: '0001_orders.sql' },
+        Data: { Applied: '0001_orders.sql,0002_order_sequence_and_conflicts.sql' },
       });
     } finally {
       for (const [name, value] of Object.entries(saved)) {

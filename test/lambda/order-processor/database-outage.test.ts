@@ -123,8 +123,9 @@ it('fails every record while the database stays down past the time budget, and r
     dbRetry: { maxAttempts: 50, baseDelayMs: 50, maxDelayMs: 400, random: () => 1 },
   });
   pools.push(db);
-  // 8 s is the store's reserve; 8.15 s left allows the 50 ms and 100 ms waits and refuses the 200 ms one.
-  const nearlyOutOfTime = { getRemainingTimeInMillis: () => 8_150 };
+  // An attempt needs its worst case (settings 1 s + connect 1 s + two statements of 3 s + 2 s = 12 s) plus the
+  // store's 6 s reserve: 18.15 s left allows the 50 ms and 100 ms waits and refuses the 200 ms one.
+  const nearlyOutOfTime = { getRemainingTimeInMillis: () => 18_150 };
 
   const event = await receiveBatch(fixture);
   expect(event.Records).toHaveLength(4);

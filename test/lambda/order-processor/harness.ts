@@ -27,7 +27,7 @@ import { applyMigrations, loadMigrations } from '../../../lambda/db-migrate/migr
 import { DbPoolManager } from '../../../lambda/shared/db';
 import type { OrderEventDetail } from '../../../lambda/shared/order-events';
 import { ssmRiskLimits } from '../../../lambda/order-processor/config';
-import { createHandler, type MetricsPort, type OrderProcessorDeps, type OrderProcessorHandler } from '../../../lambda/order-processor/handler';
+import { createHandler, PROCESSOR_DEADLINES, type MetricsPort, type OrderProcessorDeps, type OrderProcessorHandler } from '../../../lambda/order-processor/handler';
 import { eventBridgePutEvents } from '../../../lambda/order-processor/publisher';
 import { sqsRecordFromMessage } from '../../support/aws-contracts/lambda-events';
 import { awsClientConfig, createTestDatabase, toDbSettings, type PostgresEndpoint } from '../../support/services';
@@ -58,6 +58,9 @@ export function poolFor(endpoint: PostgresEndpoint): DbPoolManager {
   return new DbPoolManager({
     settings: async () => toDbSettings(endpoint),
     connectionTimeoutMs: 1_000,
+    // The deployed statement timeout: with it one attempt's worst case fits the processor's time budget.
+    statementTimeoutMs: PROCESSOR_DEADLINES.database.statementTimeoutMs,
+    settingsTimeoutMs: 1_000,
     retry: fastBackoff,
   });
 }
@@ -79,6 +82,8 @@ export interface OrderRow {
   readonly sqs_message_id: string | null;
   readonly received_at: Date;
   readonly processed_at: Date;
+  readonly sequence_number: string | null;
+  readonly content_hash: string | null;
 }
 
 /** The stored orders of `accountIds` (each test uses its own accounts), in key order. */
@@ -89,7 +94,8 @@ export async function readOrders(endpoint: PostgresEndpoint, accountIds: readonl
     const result = await client.query<OrderRow>(
       `SELECT account_id, client_order_id, symbol, side, order_type, trim_scale(quantity)::text AS quantity,
               trim_scale(limit_price)::text AS limit_price, trim_scale(notional)::text AS notional, time_in_force,
-              status, reject_reason, request_payload, sqs_message_id, received_at, processed_at
+              status, reject_reason, request_payload, sqs_message_id, received_at, processed_at,
+              sqs_sequence_number::text AS sequence_number, content_hash
          FROM orders WHERE account_id = ANY($1::text[]) ORDER BY account_id, client_order_id`,
       [accountIds],
     );
@@ -368,6 +374,7 @@ export function expectedDetail(row: OrderRow): Record<string, unknown> {
     rejectReason: row.reject_reason,
     receivedAt: row.received_at.toISOString(),
     processedAt: row.processed_at.toISOString(),
+    sequenceNumber: row.sequence_number,
   };
 }
 

@@ -30,11 +30,15 @@ function stored(clientOrderId: string): StoredOrder {
     rejectReason: null,
     receivedAt: '2026-03-02T10:00:00.000Z',
     processedAt: '2026-03-02T10:00:01.000Z',
+    sequenceNumber: '18849496460467696128',
   };
 }
 
+/** `count` events, each of its own group (account), so that all may go out together. */
 const events = (count: number) =>
-  Array.from({ length: count }, (_, index) => ({ id: `msg-${index}`, event: orderEvent(stored(`p-${index}`), '1000') }));
+  Array.from({ length: count }, (_, index) => ({ id: `msg-${index}`, group: `ACC-${index}`, event: orderEvent(stored(`p-${index}`), '1000') }));
+
+const inGroup = (group: string, id: string) => ({ id, group, event: orderEvent(stored(id), '1000') });
 
 it('publishes 12 events in calls of at most 10', async () => {
   const calls: number[] = [];
@@ -69,4 +73,50 @@ it('fails every event at once, without retrying, when the bus does not exist', a
   expect(failures.get('msg-0')).toBeInstanceOf(EventPublishError);
   expect(failures.get('msg-0')).toMatchObject({ retryable: false });
   expect(calls).toBe(1);
+});
+
+it('publishes each group in order and stops a group at its first failure, leaving other groups alone', async () => {
+  const calls: string[][] = [];
+  const putEvents = eventBridgePutEvents(fixture.eventBridge);
+  const publisher = new EventBridgeOrderPublisher(
+    async (input) => {
+      const ids = (input.Entries ?? []).map((entry) => (JSON.parse(entry.Detail ?? '{}') as { clientOrderId: string }).clientOrderId);
+      calls.push(ids);
+      // EventBridge answers per entry (PutEventsResultEntry: EventId, or ErrorCode and ErrorMessage, positional:
+      // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html). Here a2's entry is refused
+      // the way a KMS-denied entry is, and the other entries really go to moto's bus.
+      const refused = ids.indexOf('a2');
+      if (refused < 0) return putEvents(input);
+      const others = await putEvents({ Entries: (input.Entries ?? []).filter((_, index) => index !== refused) });
+      const entries = [...(others.Entries ?? [])];
+      entries.splice(refused, 0, { ErrorCode: 'KMSAccessDeniedException', ErrorMessage: 'not allowed to use the key' });
+      return { Entries: entries, FailedEntryCount: (others.FailedEntryCount ?? 0) + 1 };
+    },
+    { eventBusName: fixture.eventBusName, logger: silentLogger, retry: fastBackoff },
+  );
+  await drainEvents(fixture, fixture.allEventsQueueUrl);
+  const failures = await publisher.publish([inGroup('A', 'a1'), inGroup('A', 'a2'), inGroup('B', 'b1'), inGroup('A', 'a3'), inGroup('B', 'b2')], budget);
+  // Round by round: one event per group, the next only after the previous one was accepted.
+  expect(calls).toEqual([['a1', 'b1'], ['a2', 'b2']]);
+  expect([...failures.keys()].sort()).toEqual(['a2', 'a3']);
+  expect(failures.get('a3')?.message).toMatch(/an earlier event of group A was not accepted/);
+  const published = await drainEvents(fixture, fixture.allEventsQueueUrl);
+  expect(published.map((captured) => captured.detail.clientOrderId).sort()).toEqual(['a1', 'b1', 'b2']);
+  // Every event carries the SQS sequence number, the account's order.
+  expect(published.every((captured) => captured.detail.sequenceNumber === '18849496460467696128')).toBe(true);
+});
+
+it('does not start a call that could outlive the invocation', async () => {
+  let calls = 0;
+  const publisher = new EventBridgeOrderPublisher(
+    async () => {
+      calls += 1;
+      return { Entries: [], FailedEntryCount: 0 };
+    },
+    { eventBusName: fixture.eventBusName, logger: silentLogger, retry: fastBackoff, callWorstCaseMs: 4_500, reserveMs: 1_000 },
+  );
+  const failures = await publisher.publish(events(3), { remainingMs: () => 5_000 });
+  expect(calls).toBe(0);
+  expect([...failures.keys()]).toEqual(['msg-0', 'msg-1', 'msg-2']);
+  expect(failures.get('msg-0')?.message).toMatch(/PutEvents not started: 5000 ms left, a call may take 4500 ms/);
 });

@@ -98,7 +98,10 @@ it('returns a stored LIMIT order with exact decimal strings and ISO timestamps',
     rejectReason: null,
     receivedAt: stored?.received_at.toISOString(),
     processedAt: stored?.processed_at.toISOString(),
+    // SQS's SequenceNumber of the message: the account's order (it increases within the message group).
+    sequenceNumber: stored?.sequence_number,
   });
+  expect(body(result)['sequenceNumber']).toMatch(/^\d{10,40}$/);
   expect(body(result)['receivedAt']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
 });
 
