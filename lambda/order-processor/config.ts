@@ -7,6 +7,7 @@ import { ConfigurationError, describeValue, errorMessage, isTransientError, Tran
 import { intEnv, requireEnv, type EnvSource } from '../shared/env';
 import { compareDecimals, isDecimalString } from '../shared/order-schema';
 import type { RiskLimits } from './decide';
+import { DEFAULT_REDELIVERY, type RedeliverySchedule } from './redelivery';
 
 export interface ProcessorSettings {
   readonly eventBusName: string;
@@ -18,11 +19,15 @@ export interface ProcessorSettings {
   readonly largeNotionalThreshold: string;
   /** How long SSM values are cached per container: the delay before a flipped kill switch takes effect. */
   readonly parameterCacheSeconds: number;
+  /** The orders queue, whose failed records get a short visibility (redelivery.ts). */
+  readonly ordersQueueUrl: string;
+  readonly redelivery: RedeliverySchedule;
 }
 
 /**
  * EVENT_BUS_NAME, TRADING_ENABLED_PARAMETER, MAX_ORDER_NOTIONAL_PARAMETER, LARGE_NOTIONAL_THRESHOLD (required);
- * PARAMETER_CACHE_SECONDS (default 30). The DB_* variables are read by secretSettingsFromEnv.
+ * ORDERS_QUEUE_URL (required); PARAMETER_CACHE_SECONDS (default 30); REDELIVERY_BASE_SECONDS and
+ * REDELIVERY_MAX_SECONDS (defaults 5 and 300). The DB_* variables are read by secretSettingsFromEnv.
  */
 export function processorSettingsFromEnv(source: EnvSource = process.env): ProcessorSettings {
   return {
@@ -32,6 +37,11 @@ export function processorSettingsFromEnv(source: EnvSource = process.env): Proce
     largeNotionalThreshold: nonNegativeDecimal(requireEnv('LARGE_NOTIONAL_THRESHOLD', source), 'Environment variable LARGE_NOTIONAL_THRESHOLD'),
     // An hour at most: a kill switch that takes longer than that to bite is no kill switch.
     parameterCacheSeconds: intEnv('PARAMETER_CACHE_SECONDS', 30, { min: 0, max: 3_600, source }),
+    ordersQueueUrl: requireEnv('ORDERS_QUEUE_URL', source),
+    redelivery: {
+      baseSeconds: intEnv('REDELIVERY_BASE_SECONDS', DEFAULT_REDELIVERY.baseSeconds, { min: 1, max: 900, source }),
+      maxSeconds: intEnv('REDELIVERY_MAX_SECONDS', DEFAULT_REDELIVERY.maxSeconds, { min: 1, max: 43_200, source }),
+    },
   };
 }
 

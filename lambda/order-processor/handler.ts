@@ -11,12 +11,14 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
 import { optionalEnv } from '../shared/env';
 import { errorMessage } from '../shared/errors';
-import { createAwsClient, type CallDeadlines } from '../shared/aws-clients';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { createObservability, silentLogger, type LogPort } from '../shared/observability';
 import { processorSettingsFromEnv, ssmRiskLimits, type RiskLimitsSource } from './config';
 import { processOrderBatch, type BatchSummary } from './process-batch';
 import { PostgresOrderStore } from './order-store';
 import { EventBridgeOrderPublisher, eventBridgePutEvents, PUBLISH_CALL_DEADLINES, type PutEventsPort } from './publisher';
+import { scheduleRedelivery, sqsChangeVisibility, type RedeliveryOptions } from './redelivery';
 import { lambdaTimeBudget, type BackoffSettings } from './time-budget';
 
 /** What the handler needs from Powertools Metrics (which satisfies it); tests hand in a recorder. */
@@ -44,6 +46,11 @@ export interface OrderProcessorDeps {
   readonly publishRetry?: BackoffSettings;
   /** Worst case of one PutEvents call with the client's deadlines. @default worstCaseCallMs(PUBLISH_CALL_DEADLINES) */
   readonly publishCallWorstCaseMs?: number;
+  /**
+   * Shortens the wait before SQS delivers failed records again (see redelivery.ts).
+   * @default none: failed records wait for the queue's visibility timeout
+   */
+  readonly redelivery?: Omit<RedeliveryOptions, 'logger'>;
 }
 
 export type OrderProcessorHandler = (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
@@ -66,20 +73,28 @@ export function createHandler(deps: OrderProcessorDeps): OrderProcessorHandler {
     logger,
   };
   return async (event, context) => {
-    const { response, summary } = await processOrderBatch(event, ports, lambdaTimeBudget(context));
-    logger.info('order batch processed', { ...summary });
-    if (deps.metrics !== undefined) recordMetrics(deps.metrics, summary);
+    const budget = lambdaTimeBudget(context);
+    const { response, summary } = await processOrderBatch(event, ports, budget);
+    const failedMaxReceiveCount =
+      deps.redelivery === undefined || response.batchItemFailures.length === 0
+        ? 0
+        : await scheduleRedelivery(event.Records, response, budget, { ...deps.redelivery, logger });
+    logger.info('order batch processed', { ...summary, failedMaxReceiveCount });
+    if (deps.metrics !== undefined) recordMetrics(deps.metrics, summary, failedMaxReceiveCount);
     return response;
   };
 }
 
-function recordMetrics(metrics: MetricsPort, summary: BatchSummary): void {
+function recordMetrics(metrics: MetricsPort, summary: BatchSummary, failedMaxReceiveCount: number): void {
   // Zeros too: an alarm on OrdersFailed should see 0, not missing data, while all is well.
   metrics.addMetric('OrderBatchSize', MetricUnit.Count, summary.batchSize);
   metrics.addMetric('OrdersAccepted', MetricUnit.Count, summary.accepted);
   metrics.addMetric('OrdersRejected', MetricUnit.Count, summary.rejected);
   metrics.addMetric('OrdersFailed', MetricUnit.Count, summary.failed);
   metrics.addMetric('OrdersDuplicate', MetricUnit.Count, summary.duplicates);
+  // The highest receive count among this batch's failed records: one account stuck behind a failing record shows
+  // here within a few redeliveries, which a sum of failures over several periods does not show.
+  metrics.addMetric('FailedRecordMaxReceiveCount', MetricUnit.Count, failedMaxReceiveCount);
   metrics.publishStoredMetrics();
 }
 
@@ -120,6 +135,7 @@ function wireFromEnvironment(observability: ReturnType<typeof createObservabilit
   const secrets = createAwsClient(SecretsManagerClient, clientOptions);
   const ssm = createAwsClient(SSMClient, clientOptions);
   const eventBridge = createAwsClient(EventBridgeClient, { ...clientOptions, deadlines: PUBLISH_CALL_DEADLINES });
+  const sqs = createAwsClient(SQSClient, clientOptions);
   observability.metrics.captureColdStartMetric();
   return createHandler({
     db: new DbPoolManager({ settings: secretSettingsFromEnv(secrets), logger: observability.logger, applicationName: 'order-processor', ...PROCESSOR_DEADLINES.database }),
@@ -129,5 +145,11 @@ function wireFromEnvironment(observability: ReturnType<typeof createObservabilit
     largeNotionalThreshold: settings.largeNotionalThreshold,
     logger: observability.logger,
     metrics: observability.metrics,
+    redelivery: {
+      changeVisibility: sqsChangeVisibility(sqs),
+      queueUrl: settings.ordersQueueUrl,
+      schedule: settings.redelivery,
+      callWorstCaseMs: worstCaseCallMs(PROCESSOR_DEADLINES.sdk),
+    },
   });
 }

@@ -150,6 +150,7 @@ describe('processorSettingsFromEnv', () => {
     TRADING_ENABLED_PARAMETER: '/trading/dev/orders/trading-enabled',
     MAX_ORDER_NOTIONAL_PARAMETER: '/trading/dev/orders/max-order-notional',
     LARGE_NOTIONAL_THRESHOLD: '250000.00',
+    ORDERS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-orders-us-east-1-dev.fifo',
   };
 
   it('reads the contract of the CDK side with a 30 s default cache', () => {
@@ -159,6 +160,8 @@ describe('processorSettingsFromEnv', () => {
       maxOrderNotionalParameter: '/trading/dev/orders/max-order-notional',
       largeNotionalThreshold: '250000.00',
       parameterCacheSeconds: 30,
+      ordersQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/sqs-orders-us-east-1-dev.fifo',
+      redelivery: { baseSeconds: 5, maxSeconds: 300 },
     });
     expect(processorSettingsFromEnv({ ...env, PARAMETER_CACHE_SECONDS: '5' }).parameterCacheSeconds).toBe(5);
   });
@@ -167,6 +170,9 @@ describe('processorSettingsFromEnv', () => {
     expect(() => processorSettingsFromEnv({ ...env, EVENT_BUS_NAME: '' })).toThrow('Environment variable EVENT_BUS_NAME is required but empty');
     expect(() => processorSettingsFromEnv({ ...env, LARGE_NOTIONAL_THRESHOLD: '1e6' })).toThrow(/LARGE_NOTIONAL_THRESHOLD .*"1e6"/);
     expect(() => processorSettingsFromEnv({ ...env, PARAMETER_CACHE_SECONDS: '-1' })).toThrow(/PARAMETER_CACHE_SECONDS/);
+    expect(() => processorSettingsFromEnv({ ...env, REDELIVERY_BASE_SECONDS: '0' })).toThrow(/REDELIVERY_BASE_SECONDS/);
+    const { ORDERS_QUEUE_URL: _queue, ...withoutQueue } = env;
+    expect(() => processorSettingsFromEnv(withoutQueue)).toThrow(/ORDERS_QUEUE_URL is required/);
   });
 });
 
