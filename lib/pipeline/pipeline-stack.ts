@@ -15,7 +15,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { createDeadLetterQueue } from '../constructs/dead-letter-queue';
-import { AppConfig, EnvironmentConfig, ResourceNames, applyStandardTags } from '../config';
+import { AppConfig, EnvironmentConfig, ResourceNames, TOOLING_ENVIRONMENT_SUFFIX, applyStandardTags } from '../config';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { acknowledgePipelineProjects } from '../compliance/pipeline-resources';
 import { TradingPlatformStage } from '../stages/trading-platform-stage';
@@ -29,7 +29,7 @@ export interface PipelineStackProps extends StackProps {
 
 /** The tooling environment: named like a stage with suffix `cicd` so the naming and tag rules apply to it too. */
 function toolingEnvironment(config: AppConfig): EnvironmentConfig {
-  return { ...config.staging, kind: 'staging', account: config.pipeline.account, environmentSuffix: 'cicd', alarmEmail: config.pipeline.notificationEmail };
+  return { ...config.staging, kind: 'staging', account: config.pipeline.account, environmentSuffix: TOOLING_ENVIRONMENT_SUFFIX, alarmEmail: config.pipeline.notificationEmail };
 }
 
 export class PipelineStack extends Stack {
