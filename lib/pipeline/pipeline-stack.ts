@@ -22,6 +22,7 @@ import { TradingPlatformStage } from '../stages/trading-platform-stage';
 import { HealthGateStep } from './health-gate-step';
 import { PullRequestCheck } from './pull-request-check';
 import { SmokeTestStep } from './smoke-test-step';
+import { BUILD_IMAGE, CDK_CLI_VERSION, runtimeVersionsBuildSpec } from './toolchain';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: AppConfig;
@@ -131,6 +132,8 @@ export class PipelineStack extends Stack {
       crossAccountKeys: true,
       enableKeyRotation: true,
       selfMutation: true,
+      // Self-mutation installs this CLI (npm install -g aws-cdk@<version>) instead of the newest aws-cdk@2.
+      cliVersion: CDK_CLI_VERSION,
       // One CodeBuild project publishes every file asset, instead of one project (and one start-up) per asset.
       publishAssetsInParallel: false,
       dockerEnabledForSynth: false,
@@ -141,7 +144,9 @@ export class PipelineStack extends Stack {
         primaryOutputDirectory: 'cdk.out',
       }),
       codeBuildDefaults: {
-        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
+        buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
+        // Reaches every project CDK Pipelines creates: synth, self-mutation, asset publishing and each ShellStep.
+        partialBuildSpec: runtimeVersionsBuildSpec(),
         logging: { cloudWatch: { logGroup: codeBuildLogs } },
         timeout: Duration.minutes(60),
       },
