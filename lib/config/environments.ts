@@ -109,9 +109,13 @@ export interface Placeholder {
 
 /** Thrown by a strict synth (`-c strictPlaceholders=true`, as the pipeline runs it) while placeholders are left. */
 export class PlaceholderError extends Error {
-  constructor(readonly placeholders: readonly Placeholder[]) {
+  declare readonly placeholders: readonly Placeholder[];
+
+  constructor(placeholders: readonly Placeholder[]) {
     super(`Invalid configuration strictPlaceholders=true: ${placeholders.length} placeholder value(s) left; ${describePlaceholders(placeholders)}`);
     this.name = 'PlaceholderError';
+    // Not enumerable: Node prints an uncaught error's own enumerable fields, and the message already lists them.
+    Object.defineProperty(this, 'placeholders', { value: placeholders, enumerable: false });
   }
 }
 
