@@ -3,15 +3,13 @@
  * CDK app entry: the delivery pipeline (which deploys Staging and Prod) and a standalone sandbox copy of the stage.
  * Creates stacks and nothing else; configuration comes from lib/config, context is read there only.
  */
-import { App } from 'aws-cdk-lib';
 import { loadAppConfig } from '../lib/config';
-import { registerNagPacks } from '../lib/compliance/nag';
+import { createValidatedApp } from '../lib/compliance/nag';
 import { PipelineStack } from '../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../lib/stages/trading-platform-stage';
 
-const app = new App();
+const app = createValidatedApp();
 const config = loadAppConfig(app.node, process.env);
-registerNagPacks(app);
 new PipelineStack(app, 'TradingPlatformPipeline', {
   config,
   stackName: 'cfn-pipeline-us-east-1-cicd',

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Pipeline synth step (CodeBuild, Ubuntu standard image): install the local test services, run the README's test
-# command, then synthesize every stack with cdk-nag failing on any finding. No Docker: Lambda bundling uses esbuild.
+# Pipeline synth step (CodeBuild aws/codebuild/standard:7.0; the project selects Node.js and Python): install what
+# the image lacks for the test run (the PostgreSQL server: the image has only libpq-dev; moto), run the README's test
+# command, then synthesize every stack with cdk-nag failing on any finding and every placeholder refused
+# (-c strictPlaceholders=true). No Docker: Lambda bundling uses the local esbuild.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 export CDK_DISABLE_CLI_TELEMETRY=true
-if ! command -v pg_config >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
-fi
-command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]' cfn-lint
+bash scripts/install-prerequisites.sh postgresql moto
 npm ci --no-audit --no-fund
 npm test
-npm run synth
+npm run synth -- -c strictPlaceholders=true

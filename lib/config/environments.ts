@@ -1,6 +1,7 @@
 /**
  * The environments of the trading platform and the single reader of CDK context (`-c key=value`).
- * Account ids and the connection ARN below are documented placeholders (docs/deployment.md) to replace once.
+ * Account ids, the connection ARN, the repository and the e-mails below are documented placeholders
+ * (docs/deployment.md) to replace once: a local synth lists those left, the pipeline's synth refuses them.
  */
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -26,10 +27,19 @@ export const PLACEHOLDER_ACCOUNTS = {
 export const PLACEHOLDER_CONNECTION_ARN =
   'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000';
 
+/** Placeholder Git repository (`owner/name`) the pipeline pulls. */
+export const PLACEHOLDER_REPOSITORY = 'example-org/trading-platform';
+
+/** Domains reserved for documentation (RFC 2606): an address there never reaches anyone. */
+const PLACEHOLDER_EMAIL_DOMAIN = /@example\.(com|org|net)$/i;
+
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'] as const;
 
 /** The sandbox suffix when none is given with `-c environmentSuffix=...`. */
 export const DEFAULT_SANDBOX_SUFFIX = 'dev';
+
+/** Suffix of the tooling environment (the pipeline's own resources); like `stg` and `prod`, never a sandbox's. */
+export const TOOLING_ENVIRONMENT_SUFFIX = 'cicd';
 
 const staging: EnvironmentConfig = {
   kind: 'staging',
@@ -82,25 +92,88 @@ export interface ProcessEnvironment {
   readonly [name: string]: string | undefined;
 }
 
+/** Receives the one warning a synth with placeholders left prints. */
+export type ConfigWarningSink = (message: string) => void;
+
+/** Where the CLI's app process shows warnings: stderr, next to the CLI's own. */
+const writeToStderr: ConfigWarningSink = (message) => {
+  process.stderr.write(`${message}\n`);
+};
+
+/** A configuration value that is still one of the documented placeholders. */
+export interface Placeholder {
+  /** Config path, e.g. `pipeline.account`. */
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Thrown by a strict synth (`-c strictPlaceholders=true`, as the pipeline runs it) while placeholders are left. */
+export class PlaceholderError extends Error {
+  declare readonly placeholders: readonly Placeholder[];
+
+  constructor(placeholders: readonly Placeholder[]) {
+    super(`Invalid configuration strictPlaceholders=true: ${placeholders.length} placeholder value(s) left; ${describePlaceholders(placeholders)}`);
+    this.name = 'PlaceholderError';
+    // Not enumerable: Node prints an uncaught error's own enumerable fields, and the message already lists them.
+    Object.defineProperty(this, 'placeholders', { value: placeholders, enumerable: false });
+  }
+}
+
+function describePlaceholders(placeholders: readonly Placeholder[]): string {
+  const lines = placeholders.map((placeholder) => `  ${placeholder.key}=${JSON.stringify(placeholder.value)}`);
+  return ['replace them in lib/config/environments.ts (docs/deployment.md, "Placeholders to replace once"):', ...lines].join('\n');
+}
+
+const PLACEHOLDER_ACCOUNT_IDS: ReadonlySet<string> = new Set(Object.values(PLACEHOLDER_ACCOUNTS));
+
+/** Every value of the config that is still a placeholder, in config order; empty once all are replaced. */
+export function findPlaceholders(config: AppConfig): Placeholder[] {
+  const found: Placeholder[] = [];
+  const isEmail = (value: string | undefined): value is string => value !== undefined && PLACEHOLDER_EMAIL_DOMAIN.test(value);
+  const { pipeline } = config;
+  if (PLACEHOLDER_ACCOUNT_IDS.has(pipeline.account)) found.push({ key: 'pipeline.account', value: pipeline.account });
+  if (pipeline.connectionArn === PLACEHOLDER_CONNECTION_ARN) found.push({ key: 'pipeline.connectionArn', value: pipeline.connectionArn });
+  if (pipeline.repository === PLACEHOLDER_REPOSITORY) found.push({ key: 'pipeline.repository', value: pipeline.repository });
+  if (isEmail(pipeline.notificationEmail)) found.push({ key: 'pipeline.notificationEmail', value: pipeline.notificationEmail });
+  for (const environment of [config.staging, config.prod, config.sandbox]) {
+    if (PLACEHOLDER_ACCOUNT_IDS.has(environment.account)) found.push({ key: `${environment.kind}.account`, value: environment.account });
+    if (isEmail(environment.alarmEmail)) found.push({ key: `${environment.kind}.alarmEmail`, value: environment.alarmEmail });
+  }
+  return found;
+}
+
+/** `-c strictPlaceholders=true|false`; the CLI passes `-c` values as strings, code may pass booleans. */
+function parseStrictPlaceholders(raw: unknown): boolean {
+  if (raw === undefined || raw === false || raw === 'false') return false;
+  if (raw === true || raw === 'true') return true;
+  throw new ConfigError('strictPlaceholders', raw, 'expected true or false');
+}
+
+/** Suffixes a sandbox may not take: the pipeline's stages and its own tooling environment own them. */
+const RESERVED_SUFFIXES: ReadonlySet<string> = new Set([staging.environmentSuffix, prod.environmentSuffix, TOOLING_ENVIRONMENT_SUFFIX]);
+
 /**
  * Builds and validates the whole app config. The only function in the project that reads context:
- * - `environmentSuffix`: the sandbox copy's suffix (default `dev`); the staging/prod suffixes are fixed.
+ * - `environmentSuffix`: the sandbox copy's suffix (default `dev`); `stg`, `prod` and `cicd` are the pipeline's.
  * - `sandboxAccount`: account for the sandbox; else CDK_DEFAULT_ACCOUNT from the CLI; else the placeholder.
+ * - `strictPlaceholders`: `true` (the pipeline's synth) throws PlaceholderError while any placeholder is left;
+ *   otherwise the placeholders left are listed once through `warn`.
  */
-export function loadAppConfig(context: ContextSource, env: ProcessEnvironment = {}): AppConfig {
+export function loadAppConfig(context: ContextSource, env: ProcessEnvironment = {}, warn: ConfigWarningSink = writeToStderr): AppConfig {
   const rawSuffix = context.tryGetContext('environmentSuffix') ?? DEFAULT_SANDBOX_SUFFIX;
   const suffix = validateEnvironmentSuffix(rawSuffix);
-  if (suffix === staging.environmentSuffix || suffix === prod.environmentSuffix) {
-    throw new ConfigError('environmentSuffix', suffix, 'is reserved for the pipeline-managed staging/prod stages; choose a personal suffix');
+  if (RESERVED_SUFFIXES.has(suffix)) {
+    throw new ConfigError('environmentSuffix', suffix, `is reserved for the pipeline (${[...RESERVED_SUFFIXES].join(', ')}); choose a personal suffix`);
   }
   const rawAccount = context.tryGetContext('sandboxAccount') ?? env.CDK_DEFAULT_ACCOUNT ?? PLACEHOLDER_ACCOUNTS.sandbox;
   if (typeof rawAccount !== 'string') throw new ConfigError('sandboxAccount', rawAccount, 'expected a 12-digit AWS account id');
-  return {
+  const strictPlaceholders = parseStrictPlaceholders(context.tryGetContext('strictPlaceholders'));
+  const config: AppConfig = {
     pipeline: validatePipelineConfig({
       account: PLACEHOLDER_ACCOUNTS.tooling,
       region: PLATFORM_REGION,
       connectionArn: PLACEHOLDER_CONNECTION_ARN,
-      repository: 'example-org/trading-platform',
+      repository: PLACEHOLDER_REPOSITORY,
       branch: 'main',
       notificationEmail: 'trading-platform-delivery@example.com',
     }),
@@ -108,4 +181,10 @@ export function loadAppConfig(context: ContextSource, env: ProcessEnvironment = 
     prod: validateEnvironmentConfig(prod),
     sandbox: validateEnvironmentConfig(sandbox(suffix, rawAccount)),
   };
+  const placeholders = findPlaceholders(config);
+  if (placeholders.length > 0) {
+    if (strictPlaceholders) throw new PlaceholderError(placeholders);
+    warn(`Warning: ${placeholders.length} placeholder value(s) left, the pipeline's synth (-c strictPlaceholders=true) refuses them; ${describePlaceholders(placeholders)}`);
+  }
+  return config;
 }

@@ -15,13 +15,14 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { createDeadLetterQueue } from '../constructs/dead-letter-queue';
-import { AppConfig, EnvironmentConfig, ResourceNames, applyStandardTags } from '../config';
+import { AppConfig, EnvironmentConfig, ResourceNames, TOOLING_ENVIRONMENT_SUFFIX, applyStandardTags } from '../config';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { acknowledgePipelineProjects } from '../compliance/pipeline-resources';
 import { TradingPlatformStage } from '../stages/trading-platform-stage';
 import { HealthGateStep } from './health-gate-step';
 import { PullRequestCheck } from './pull-request-check';
 import { SmokeTestStep } from './smoke-test-step';
+import { BUILD_IMAGE, CDK_CLI_VERSION, runtimeVersionsBuildSpec } from './toolchain';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: AppConfig;
@@ -29,7 +30,7 @@ export interface PipelineStackProps extends StackProps {
 
 /** The tooling environment: named like a stage with suffix `cicd` so the naming and tag rules apply to it too. */
 function toolingEnvironment(config: AppConfig): EnvironmentConfig {
-  return { ...config.staging, kind: 'staging', account: config.pipeline.account, environmentSuffix: 'cicd', alarmEmail: config.pipeline.notificationEmail };
+  return { ...config.staging, kind: 'staging', account: config.pipeline.account, environmentSuffix: TOOLING_ENVIRONMENT_SUFFIX, alarmEmail: config.pipeline.notificationEmail };
 }
 
 export class PipelineStack extends Stack {
@@ -131,6 +132,8 @@ export class PipelineStack extends Stack {
       crossAccountKeys: true,
       enableKeyRotation: true,
       selfMutation: true,
+      // Self-mutation installs this CLI (npm install -g aws-cdk@<version>) instead of the newest aws-cdk@2.
+      cliVersion: CDK_CLI_VERSION,
       // One CodeBuild project publishes every file asset, instead of one project (and one start-up) per asset.
       publishAssetsInParallel: false,
       dockerEnabledForSynth: false,
@@ -141,7 +144,9 @@ export class PipelineStack extends Stack {
         primaryOutputDirectory: 'cdk.out',
       }),
       codeBuildDefaults: {
-        buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
+        buildEnvironment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
+        // Reaches every project CDK Pipelines creates: synth, self-mutation, asset publishing and each ShellStep.
+        partialBuildSpec: runtimeVersionsBuildSpec(),
         logging: { cloudWatch: { logGroup: codeBuildLogs } },
         timeout: Duration.minutes(60),
       },

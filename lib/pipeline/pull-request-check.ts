@@ -1,6 +1,6 @@
 /**
- * Pull-request validation: a CodeBuild project that runs the root `buildspec.yml` (tests, synth, cdk-nag report,
- * cfn-lint) on every pull request, publishing test results to a report group and the reports as artifacts.
+ * Pull-request validation: a CodeBuild project that runs scripts/check.sh (tests, synth with cdk-nag, destroy check,
+ * cfn-lint) on every pull request, publishing test results to its report group and the reports as artifacts.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -10,6 +10,34 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config';
+import { BUILD_IMAGE, RUNTIME_VERSIONS } from './toolchain';
+
+/** The commands of the check, shared with the root buildspec.yml (a test keeps the two equal). */
+export const PULL_REQUEST_CHECK_COMMANDS = {
+  install: ['bash scripts/install-prerequisites.sh postgresql moto cfn-lint', 'npm ci --no-audit --no-fund'],
+  build: ['sh scripts/check.sh'],
+} as const;
+
+/**
+ * The project's buildspec, inline so that its `reports` key is the report group's ARN. CodeBuild uses an existing
+ * report group only when the buildspec gives its ARN; a name makes CodeBuild create `<project>-<name>` instead
+ * (CodeBuild user guide, "Report group naming"). A buildspec file cannot hold the ARN of a group CloudFormation names,
+ * and the documented environment-variable form of the key is for a report group name.
+ */
+export function pullRequestBuildSpec(reportGroupArn: string): codebuild.BuildSpec {
+  return codebuild.BuildSpec.fromObject({
+    version: '0.2',
+    env: { variables: { CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' } },
+    phases: {
+      install: { 'runtime-versions': RUNTIME_VERSIONS, commands: PULL_REQUEST_CHECK_COMMANDS.install },
+      build: { commands: PULL_REQUEST_CHECK_COMMANDS.build },
+    },
+    reports: {
+      [reportGroupArn]: { files: ['**/*.xml'], 'base-directory': 'reports/junit', 'file-format': 'JUNITXML' },
+    },
+    artifacts: { files: ['reports/**/*'] },
+  });
+}
 
 export interface PullRequestCheckProps {
   readonly names: ResourceNames;
@@ -20,7 +48,10 @@ export interface PullRequestCheckProps {
   readonly logRetention: logs.RetentionDays;
 }
 
-/** Default settings: standard Linux image, not privileged (no Docker needed), 60-minute timeout, PR events only. */
+/**
+ * Default settings: the pipeline's build image and runtimes, not privileged (no Docker needed), 60-minute timeout,
+ * PR events only; JUnit results only to its own report group (no permission to create report groups).
+ */
 export class PullRequestCheck extends Construct {
   public readonly project: codebuild.Project;
   public readonly testReports: codebuild.ReportGroup;
@@ -63,8 +94,10 @@ export class PullRequestCheck extends Construct {
           ),
         ],
       }),
-      buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspec.yml'),
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
+      buildSpec: pullRequestBuildSpec(this.testReports.reportGroupArn),
+      // The buildspec names the one report group it writes; CDK's default grant to create `<project>-*` groups is not needed.
+      grantReportGroupPermissions: false,
+      environment: { buildImage: BUILD_IMAGE, computeType: codebuild.ComputeType.MEDIUM, privileged: false },
       encryptionKey: props.encryptionKey,
       timeout: Duration.minutes(60),
       artifacts: codebuild.Artifacts.s3({ bucket: props.reportBucket, path: 'pull-requests', includeBuildId: true, packageZip: true, name: 'reports' }),

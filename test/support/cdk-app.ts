@@ -22,9 +22,9 @@ export function createTestApp(context: Record<string, unknown> = {}): App {
   return new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context } });
 }
 
-/** The app config for a test, as `cdk synth -c environmentSuffix=...` would build it. */
+/** The app config for a test, as `cdk synth -c environmentSuffix=...` would build it (placeholder warning muted). */
 export function testConfig(suffix = 'test'): AppConfig {
-  return loadAppConfig({ tryGetContext: (key) => (key === 'environmentSuffix' ? suffix : undefined) }, {});
+  return loadAppConfig({ tryGetContext: (key) => (key === 'environmentSuffix' ? suffix : undefined) }, {}, () => undefined);
 }
 
 export interface SynthesizedStage {

@@ -1,13 +1,32 @@
 import { Duration } from 'aws-cdk-lib';
 import {
+  AppConfig,
   ConfigError,
   EnvironmentConfig,
-  loadAppConfig,
+  PlaceholderError,
+  ProcessEnvironment,
+  findPlaceholders,
+  loadAppConfig as loadAppConfigWithWarnings,
   validateEnvironmentConfig,
   validateEnvironmentSuffix,
 } from '../../../lib/config';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
+/** The loader with its placeholder warning muted; the placeholder tests below pass their own sink. */
+const loadAppConfig = (source: ReturnType<typeof context>, env: ProcessEnvironment = {}): AppConfig => loadAppConfigWithWarnings(source, env, () => undefined);
+
+/** Every placeholder the shipped config holds, one line each (the sandbox account falls back to its placeholder). */
+const SHIPPED_PLACEHOLDERS = [
+  '  pipeline.account="111111111111"',
+  '  pipeline.connectionArn="arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000"',
+  '  pipeline.repository="example-org/trading-platform"',
+  '  pipeline.notificationEmail="trading-platform-delivery@example.com"',
+  '  staging.account="222222222222"',
+  '  staging.alarmEmail="trading-platform-alerts-staging@example.com"',
+  '  prod.account="333333333333"',
+  '  prod.alarmEmail="trading-platform-oncall@example.com"',
+  '  sandbox.account="444444444444"',
+];
 
 describe('loadAppConfig', () => {
   it('builds staging, prod and a dev sandbox by default, all in us-east-1 over three AZs', () => {
@@ -42,12 +61,70 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig(context({ environmentSuffix: suffix }))).toThrow(message);
   });
 
-  it('refuses the pipeline-owned suffixes for a sandbox', () => {
-    expect(() => loadAppConfig(context({ environmentSuffix: 'prod' }))).toThrow(/environmentSuffix="prod".*reserved/);
+  it.each(['stg', 'prod', 'cicd'])('refuses the pipeline-owned suffix %s for a sandbox', (suffix) => {
+    expect(() => loadAppConfig(context({ environmentSuffix: suffix }))).toThrow(ConfigError);
+    expect(() => loadAppConfig(context({ environmentSuffix: suffix }))).toThrow(new RegExp(`environmentSuffix="${suffix}": is reserved for the pipeline`));
   });
 
   it('rejects a malformed sandbox account', () => {
     expect(() => loadAppConfig(context({ sandboxAccount: '12345' }))).toThrow(/sandbox\.account="12345"/);
+  });
+});
+
+describe('placeholders', () => {
+  it('a local synth warns once, one line per placeholder left, and still builds the config', () => {
+    const warnings: string[] = [];
+    const config = loadAppConfigWithWarnings(context({}), {}, (message) => warnings.push(message));
+    expect(config.pipeline.account).toBe('111111111111');
+    expect(warnings).toHaveLength(1);
+    const [headline, ...lines] = (warnings[0] ?? '').split('\n');
+    expect(headline).toMatch(/^Warning: 9 placeholder value\(s\) left, the pipeline's synth \(-c strictPlaceholders=true\) refuses them; replace them in lib\/config\/environments\.ts/);
+    expect(lines).toEqual(SHIPPED_PLACEHOLDERS);
+    expect(warnings[0]).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it.each([true, 'true'])('the pipeline\'s synth (strictPlaceholders=%p) fails, naming every placeholder left', (strict) => {
+    const warn = jest.fn();
+    let thrown: unknown;
+    try {
+      loadAppConfigWithWarnings(context({ strictPlaceholders: strict }), {}, warn);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(PlaceholderError);
+    const error = thrown as PlaceholderError;
+    expect(error.placeholders.map((placeholder) => placeholder.key)).toEqual(SHIPPED_PLACEHOLDERS.map((line) => line.trim().split('=')[0]));
+    const [headline, ...lines] = error.message.split('\n');
+    expect(headline).toBe('Invalid configuration strictPlaceholders=true: 9 placeholder value(s) left; replace them in lib/config/environments.ts (docs/deployment.md, "Placeholders to replace once"):');
+    expect(lines).toEqual(SHIPPED_PLACEHOLDERS);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('strict mode counts the sandbox account only while it falls back to its placeholder', () => {
+    const placeholders = findPlaceholders(loadAppConfig(context({}), { CDK_DEFAULT_ACCOUNT: '123456789012' })).map((placeholder) => placeholder.key);
+    expect(placeholders).not.toContain('sandbox.account');
+    expect(placeholders).toHaveLength(8);
+  });
+
+  it('finds nothing, and neither warns nor fails, once every placeholder is replaced', () => {
+    const shipped = loadAppConfig(context({}));
+    const replaced: AppConfig = {
+      pipeline: { ...shipped.pipeline, account: '123456789012', connectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/4f6a2c1e-1111-4222-8333-944445555666', repository: 'bank/trading-platform', notificationEmail: 'delivery@bank.test' },
+      staging: { ...shipped.staging, account: '210987654321', alarmEmail: 'alerts@bank.test' },
+      prod: { ...shipped.prod, account: '109876543210', alarmEmail: 'oncall@bank.test' },
+      sandbox: { ...shipped.sandbox, account: '123123123123' },
+    };
+    expect(findPlaceholders(replaced)).toEqual([]);
+  });
+
+  it.each(['yes', 1, 'TRUE'])('rejects strictPlaceholders=%p with a message naming it', (value) => {
+    expect(() => loadAppConfig(context({ strictPlaceholders: value }))).toThrow(`Invalid configuration strictPlaceholders=${JSON.stringify(value)}: expected true or false`);
+  });
+
+  it('accepts strictPlaceholders=false like no flag at all', () => {
+    const warn = jest.fn();
+    loadAppConfigWithWarnings(context({ strictPlaceholders: 'false' }), {}, warn);
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 });
 

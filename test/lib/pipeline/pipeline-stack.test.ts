@@ -2,10 +2,16 @@
  * The delivery pipeline's shape: source → synth → self-mutation → assets → Staging → health gate + smoke test →
  * approval → Prod → health gate; encrypted artifacts, no privileged builds, notifications, PR checks, nag coverage.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { registerNagPacks } from '../../../lib/compliance/nag';
 import { PipelineStack } from '../../../lib/pipeline/pipeline-stack';
+import { PULL_REQUEST_CHECK_COMMANDS } from '../../../lib/pipeline/pull-request-check';
+import { RUNTIME_VERSIONS } from '../../../lib/pipeline/toolchain';
+import { CODEBUILD_STANDARD_7_0 } from '../../support/aws-contracts/codebuild-image';
 import { createTestApp, testConfig } from '../../support/cdk-app';
 
 interface Action {
@@ -19,15 +25,54 @@ interface PipelineStage {
   readonly Actions: Action[];
 }
 
+/** The part of a buildspec these tests read. */
+interface BuildSpec {
+  readonly phases?: Record<string, { readonly 'runtime-versions'?: Record<string, unknown>; readonly commands?: readonly string[] }>;
+  readonly reports?: Record<string, unknown>;
+}
+interface CodeBuildProject {
+  readonly id: string;
+  readonly name: string;
+  readonly buildSpec: BuildSpec;
+}
+
 let template: Template;
 let stages: PipelineStage[];
+let stack: PipelineStack;
+let projects: CodeBuildProject[];
+
+/**
+ * A project's buildspec as CodeBuild receives it: inline JSON (tokens, such as a report group ARN, rendered as
+ * `<LogicalId.Attribute>`), or the file CDK Pipelines writes into the cloud assembly for asset publishing.
+ */
+function readBuildSpec(buildSpec: unknown, assemblyDirectory: string): BuildSpec {
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const getAtt = (part as { 'Fn::GetAtt'?: readonly string[] })['Fn::GetAtt'];
+    if (getAtt) return `<${getAtt.join('.')}>`;
+    const ref = (part as { Ref?: string }).Ref;
+    if (ref) return `<${ref}>`;
+    throw new Error(`unexpected token in a buildspec: ${JSON.stringify(part)}`);
+  };
+  const join = (buildSpec as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  const text = join ? join[1].map(render).join(join[0]) : render(buildSpec);
+  if (text.trimStart().startsWith('{')) return JSON.parse(text) as BuildSpec;
+  return JSON.parse(fs.readFileSync(path.join(assemblyDirectory, text), 'utf8')) as BuildSpec;
+}
+
+const commandsOf = (buildSpec: BuildSpec): string[] => Object.values(buildSpec.phases ?? {}).flatMap((phase) => [...(phase.commands ?? [])]);
 
 beforeAll(() => {
   const app = createTestApp();
   registerNagPacks(app);
-  const stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
-  app.synth();
+  stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
+  const assembly = app.synth();
   template = Template.fromStack(stack);
+  projects = Object.entries(template.findResources('AWS::CodeBuild::Project')).map(([id, resource]) => ({
+    id,
+    name: String(resource.Properties.Name ?? id),
+    buildSpec: readBuildSpec(resource.Properties.Source.BuildSpec, assembly.directory),
+  }));
   const [pipeline] = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
   stages = pipeline?.Properties.Stages as PipelineStage[];
 });
@@ -106,6 +151,53 @@ describe('pipeline shape', () => {
   });
 });
 
+describe('pipeline toolchain', () => {
+  const packageJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const cdkCliVersion = packageJson.devDependencies['aws-cdk'];
+
+  it('finds the buildspec of every project: synth, self-mutation, assets, health gates, smoke test, PR check', () => {
+    const allCommands = projects.flatMap((project) => commandsOf(project.buildSpec));
+    for (const expected of ['bash scripts/pipeline-synth.sh', `npm install -g aws-cdk@${cdkCliVersion}`, 'bash scripts/health-gate.sh "$HEALTH_URL" 900', 'bash scripts/pipeline-smoke-test.sh', 'sh scripts/check.sh']) {
+      expect(allCommands).toContain(expected);
+    }
+    expect(allCommands.some((command) => command.startsWith('cdk-assets --path'))).toBe(true);
+    expect(projects).toHaveLength(7);
+  });
+
+  it('every CodeBuild project selects Node.js 24 and Python 3.12, runtimes the image offers, not its Node.js 18 default', () => {
+    expect(CODEBUILD_STANDARD_7_0.runtimes.nodejs.versions['24']).toBeDefined();
+    expect(CODEBUILD_STANDARD_7_0.runtimes.python.versions['3.12']).toBeDefined();
+    const selected = projects.map((project) => [project.name, project.buildSpec.phases?.['install']?.['runtime-versions']]);
+    expect(selected).toEqual(projects.map((project) => [project.name, { nodejs: 24, python: '3.12' }]));
+  });
+
+  it('the synth selects the runtimes and runs the tested script', () => {
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: {
+        BuildSpec: Match.serializedJson(Match.objectLike({
+          phases: { install: { 'runtime-versions': { nodejs: 24, python: '3.12' } }, build: { commands: ['bash scripts/pipeline-synth.sh'] } },
+        })),
+      },
+    });
+  });
+
+  it('self-mutation installs the aws-cdk version of package.json devDependencies', () => {
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Name: 'codepipeline-trading-platform-us-east-1-cicd-selfupdate',
+      Source: {
+        BuildSpec: Match.serializedJson(Match.objectLike({
+          phases: Match.objectLike({ install: { 'runtime-versions': { nodejs: 24, python: '3.12' }, commands: [`npm install -g aws-cdk@${cdkCliVersion}`] } }),
+        })),
+      },
+    });
+  });
+
+  it('no project installs an unpinned CDK CLI', () => {
+    const installs = projects.flatMap((project) => commandsOf(project.buildSpec).filter((command) => /\baws-cdk\b/.test(command) && /\bnpm (install|i)\b/.test(command)));
+    expect(installs).toEqual([`npm install -g aws-cdk@${cdkCliVersion}`]);
+  });
+});
+
 describe('pipeline security', () => {
   it('encrypts artifacts with its own rotating KMS key', () => {
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', { ArtifactStore: { Type: 'S3', EncryptionKey: { Type: 'KMS', Id: Match.anyValue() } } });
@@ -133,15 +225,62 @@ describe('pipeline security', () => {
 });
 
 describe('pull-request check', () => {
-  it('runs the root buildspec on pull requests, reporting test results to a report group', () => {
+  const prCheck = (): CodeBuildProject => {
+    const project = projects.find((candidate) => candidate.name === 'codebuild-pr-check-us-east-1-cicd');
+    if (!project) throw new Error('no pull-request check project');
+    return project;
+  };
+  const reportGroupId = (): string => stack.getLogicalId(stack.pullRequestCheck.testReports.node.defaultChild as codebuild.CfnReportGroup);
+
+  it('runs on pull requests from the repository, reporting its status, without privileges', () => {
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       Name: 'codebuild-pr-check-us-east-1-cicd',
       Source: Match.objectLike({ Type: 'GITHUB', Location: 'https://github.com/example-org/trading-platform.git', ReportBuildStatus: true }),
       Triggers: { Webhook: true, FilterGroups: [[{ Type: 'EVENT', Pattern: 'PULL_REQUEST_CREATED, PULL_REQUEST_UPDATED, PULL_REQUEST_REOPENED' }]] },
-      Environment: Match.objectLike({ PrivilegedMode: false }),
+      Environment: Match.objectLike({ Image: 'aws/codebuild/standard:7.0', PrivilegedMode: false }),
       Artifacts: Match.objectLike({ Type: 'S3' }),
     });
     template.hasResourceProperties('AWS::CodeBuild::ReportGroup', { Name: 'codebuild-pr-tests-us-east-1-cicd', Type: 'TEST' });
+  });
+
+  it('runs the one check script, after installing what the image lacks', () => {
+    expect(prCheck().buildSpec.phases).toEqual({
+      install: { 'runtime-versions': { nodejs: 24, python: '3.12' }, commands: ['bash scripts/install-prerequisites.sh postgresql moto cfn-lint', 'npm ci --no-audit --no-fund'] },
+      build: { commands: ['sh scripts/check.sh'] },
+    });
+  });
+
+  it('sends the JUnit results to its report group by ARN, so CodeBuild creates no second group', () => {
+    expect(prCheck().buildSpec.reports).toEqual({
+      [`<${reportGroupId()}.Arn>`]: { files: ['**/*.xml'], 'base-directory': 'reports/junit', 'file-format': 'JUNITXML' },
+    });
+  });
+
+  it('its role may write reports to that group, and may not create report groups', () => {
+    const project = Object.values(template.findResources('AWS::CodeBuild::Project', { Properties: { Name: 'codebuild-pr-check-us-east-1-cicd' } }))[0];
+    const roleId = (project?.Properties.ServiceRole as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Action: ['codebuild:BatchPutTestCases', 'codebuild:CreateReport', 'codebuild:UpdateReport'],
+          Resource: { 'Fn::GetAtt': [reportGroupId(), 'Arn'] },
+        }]),
+      },
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action === 'codebuild:CreateReportGroup')).toEqual([]);
+  });
+
+  it('the root buildspec.yml runs the same commands with the same runtimes', () => {
+    const buildspec = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'buildspec.yml'), 'utf8');
+    const listed = buildspec.split('\n').filter((line) => /^\s+- /.test(line)).map((line) => line.replace(/^\s+- /, ''));
+    expect(listed).toEqual([...PULL_REQUEST_CHECK_COMMANDS.install, ...PULL_REQUEST_CHECK_COMMANDS.build, "'reports/**/*'"]);
+    expect(buildspec).toMatch(new RegExp(`\\n      nodejs: ${RUNTIME_VERSIONS.nodejs}\\n      python: ${RUNTIME_VERSIONS.python.replace('.', '\\.')}\\n`));
+    expect(buildspec).not.toMatch(/^reports:/m);
   });
 });
 
