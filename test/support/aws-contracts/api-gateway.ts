@@ -113,6 +113,7 @@ export const SQS_SEND_MESSAGE_ERRORS: readonly SqsErrorContract[] = [
   { jsonName: 'InvalidMessageContents', queryCode: 'InvalidMessageContents', httpStatus: 400, description: 'The message contains characters outside the allowed set.' },
   { jsonName: 'InvalidSecurity', queryCode: 'InvalidSecurity', httpStatus: 403, description: 'When the request to a queue is not HTTPS and SigV4.' },
   { jsonName: 'KmsAccessDenied', queryCode: 'KMS.AccessDeniedException', httpStatus: 400, description: "The caller doesn't have the required KMS access." },
+  // The API reference's text for KmsDisabled is, verbatim, the throttling sentence; the name and code say what it is.
   { jsonName: 'KmsDisabled', queryCode: 'KMS.DisabledException', httpStatus: 400, description: 'The request was denied due to request throttling.' },
   { jsonName: 'KmsInvalidKeyUsage', queryCode: 'KMS.InvalidKeyUsageException', httpStatus: 400, description: 'The KeyUsage value of the KMS key is incompatible with the API operation.' },
   { jsonName: 'KmsInvalidState', queryCode: 'KMS.InvalidStateException', httpStatus: 400, description: 'The state of the specified resource is not valid for this request.' },
