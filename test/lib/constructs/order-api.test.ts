@@ -158,6 +158,22 @@ const THROTTLING = ['KmsThrottled', 'RequestThrottled', 'ThrottlingException'];
 
 describe('POST /v1/orders: SQS answers', () => {
   it('answers 202 on 2xx, 503 on SQS 5xx and classifies SQS 4xx, with a method response for every status it can set', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      Integration: Match.objectLike({
+        Type: 'AWS',
+        IntegrationResponses: [
+          Match.objectLike({ StatusCode: '202', SelectionPattern: Match.absent(), ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"status":"QUEUED"') } }),
+          Match.objectLike({ StatusCode: '503', SelectionPattern: '5\\d{2}', ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"retryable":true') } }),
+          Match.objectLike({
+            StatusCode: '500',
+            SelectionPattern: '4\\d{2}',
+            ResponseTemplates: { 'application/json': Match.stringLikeRegexp('#set\\(\\$context\\.responseOverride\\.status = 503\\)[\\s\\S]*#set\\(\\$context\\.responseOverride\\.status = 400\\)[\\s\\S]*"retryable":false') },
+          }),
+        ],
+      }),
+      MethodResponses: Match.arrayWith([{ StatusCode: '202' }, { StatusCode: '400' }, { StatusCode: '500' }, { StatusCode: '503' }]),
+    });
     const { responses, methodStatuses } = submitOrderIntegration();
     expect(responses.map((response) => [response.StatusCode, response.SelectionPattern])).toEqual([
       ['202', undefined],
