@@ -49,7 +49,10 @@ export class ApiGatewayAccount extends Construct {
 
     this.role = new iam.Role(this, 'CloudWatchRole', {
       roleName: props.names.of('role', 'apigw-cloudwatch'),
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      // The trust policy API Gateway documents for this role (set-up-logging.html), without conditions: AWS does not
+      // document that API Gateway sends aws:SourceAccount when it assumes it, and a condition it does not meet would
+      // silently stop all API logging in the account. The role can only write this account's API log groups.
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: 'API Gateway account setting: write the execution and access logs of the trading APIs in this account and region',
     });
     // The actions of the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs, limited to the platform's API log groups.

@@ -39,7 +39,7 @@ const SUPPORT = 'Quote the extendedRequestId to support.';
 export const GATEWAY_RESPONSES: readonly GatewayResponseDefinition[] = [
   { type: apigateway.ResponseType.DEFAULT_4XX, message: `Request refused. ${SUPPORT}`, retryable: false },
   { type: apigateway.ResponseType.DEFAULT_5XX, message: `The API could not process the request. ${SUPPORT}`, retryable: false },
-  { type: apigateway.ResponseType.BAD_REQUEST_BODY, statusCode: '400', message: `Invalid request body: it does not match the request schema. ${SUPPORT} for the field-level detail.`, retryable: false },
+  { type: apigateway.ResponseType.BAD_REQUEST_BODY, statusCode: '400', message: 'Invalid request body: it does not match the request schema. Quote the extendedRequestId to support for the field-level detail.', retryable: false },
   { type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS, statusCode: '400', message: `Invalid request parameters. ${SUPPORT}`, retryable: false },
   { type: apigateway.ResponseType.REQUEST_TOO_LARGE, statusCode: '413', message: 'Request body too large: not accepted, and retrying the same body will not help.', retryable: false },
   { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, statusCode: '415', message: 'Unsupported media type: send Content-Type application/json.', retryable: false },
