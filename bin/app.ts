@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * CDK app entry: the delivery pipeline (which deploys Staging and Prod) and a standalone sandbox copy of the stage.
- * Creates stacks and nothing else; configuration comes from lib/config, context is read there only.
+ * CDK app entry: the delivery pipeline (which deploys Staging and Prod), a standalone sandbox copy of the stage, and the
+ * account baseline of each account the stages go to. Creates stacks and nothing else; configuration comes from
+ * lib/config, context is read there only.
  */
 import { loadAppConfig } from '../lib/config';
 import { createValidatedApp } from '../lib/compliance/nag';
 import { PipelineStack } from '../lib/pipeline/pipeline-stack';
+import { AccountBaselineStack, baselineAccounts } from '../lib/stages/account-baseline-stack';
 import { TradingPlatformStage } from '../lib/stages/trading-platform-stage';
 
 const app = createValidatedApp();
@@ -16,4 +18,8 @@ new PipelineStack(app, 'TradingPlatformPipeline', {
   description: 'Self-mutating delivery pipeline of the trading platform (Staging, approval, Prod)',
 });
 new TradingPlatformStage(app, `Sandbox-${config.sandbox.environmentSuffix}`, { config: config.sandbox });
+// Once per account and region, before the first stage (docs/deployment.md): API Gateway's account-level logging role.
+for (const account of baselineAccounts([config.sandbox, config.staging, config.prod])) {
+  new AccountBaselineStack(app, `AccountBaseline-${account}`, { account });
+}
 app.synth();

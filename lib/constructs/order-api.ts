@@ -2,16 +2,25 @@
  * The platform's REST API (stage `v1`): regional, WAF-protected, IAM-authorized trading routes, JSON access logs,
  * X-Ray tracing, execution logs without bodies, throttling. `POST /v1/orders` goes straight to the SQS FIFO queue.
  */
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ApiConfig, ResourceNames } from '../config';
 import { orderRequestJsonSchema } from '../../lambda/shared/order-schema';
+import { API_GATEWAY_CLOUDWATCH_ROLE_PARAMETER } from './api-gateway-account';
+import {
+  MAX_ORDER_BODY_BYTES,
+  SUBMIT_ORDER_METHOD_RESPONSES,
+  WAF_RESPONSE_BODIES,
+  addJsonGatewayResponses,
+  submitOrderIntegrationResponses,
+} from './order-api-responses';
 import { OrderQueues } from './order-queues';
 
 export const API_STAGE_NAME = 'v1';
@@ -58,11 +67,17 @@ export function acknowledgeIamAuthorization(method: apigateway.Method): void {
 
 /**
  * Default settings: REGIONAL endpoint, IAM auth on every trading route, body validation against the shared order
- * schema, execution logging at INFO without data trace, stage throttling and WAF rate limit from config.
+ * schema, a JSON body on every gateway response, execution logging at INFO without data trace, stage throttling and
+ * WAF rate limit from config, order bodies above MAX_ORDER_BODY_BYTES refused by WAF with a 413.
+ * Logging needs the account's API Gateway CloudWatch role, which the account baseline owns (ApiGatewayAccount): the
+ * stage only resolves its SSM parameter, so a deploy into an account without the baseline fails before any change.
  */
 export class OrderApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly accessLogGroup: logs.LogGroup;
+  public readonly executionLogGroup: logs.LogGroup;
+  /** ARN of the account-level CloudWatch role, resolved from the account baseline's parameter at deploy time. */
+  public readonly accountCloudWatchRoleArn: string;
   public readonly webAcl: wafv2.CfnWebACL;
   public readonly v1: apigateway.IResource;
   public readonly bodyValidator: apigateway.RequestValidator;
@@ -98,7 +113,8 @@ export class OrderApi extends Construct {
         throttlingBurstLimit: props.config.throttleBurstLimit,
       },
     });
-    this.addExecutionLogging(props);
+    this.accountCloudWatchRoleArn = ssm.StringParameter.valueForStringParameter(this, API_GATEWAY_CLOUDWATCH_ROLE_PARAMETER);
+    this.executionLogGroup = this.addExecutionLogGroup(props);
 
     this.bodyValidator = new apigateway.RequestValidator(this, 'BodyValidator', {
       restApi: this.api,
@@ -106,14 +122,7 @@ export class OrderApi extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    // A rejected body names the offending field: API Gateway puts the schema violation in validationErrorString.
-    this.api.addGatewayResponse('BadRequestBody', {
-      type: apigateway.ResponseType.BAD_REQUEST_BODY,
-      statusCode: '400',
-      templates: {
-        'application/json': '{"message":"Invalid request body","errors":$util.toJson($context.error.validationErrorString),"requestId":"$context.requestId"}',
-      },
-    });
+    addJsonGatewayResponses(this.api);
 
     this.v1 = this.api.root;
     const orders = this.v1.addResource('orders');
@@ -173,68 +182,36 @@ export class OrderApi extends Construct {
         passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
         requestParameters: {
           'integration.request.header.Content-Type': "'application/x-www-form-urlencoded'",
-          // SQS answers the query API in JSON when asked, so the response template can read the MessageId.
+          // The 202 reads the MessageId from SQS's JSON answer; errors are classified without relying on its layout.
           'integration.request.header.Accept': "'application/json'",
         },
         requestTemplates: { 'application/json': sendMessage },
-        integrationResponses: [
-          {
-            // The default response: SQS answered 2xx.
-            statusCode: '202',
-            responseTemplates: {
-              'application/json': [
-                '#set($result = $input.path(\'$.SendMessageResponse.SendMessageResult\'))',
-                '{"status":"QUEUED","messageId":"$result.MessageId","requestId":"$context.requestId"}',
-              ].join('\n'),
-            },
-          },
-          {
-            statusCode: '503',
-            selectionPattern: '(4|5)\\d{2}',
-            responseTemplates: { 'application/json': '{"message":"Order could not be queued; retry with the same clientOrderId","requestId":"$context.requestId"}' },
-          },
-        ],
+        integrationResponses: submitOrderIntegrationResponses(),
       },
     });
     const submitOrder = orders.addMethod('POST', integration, {
       authorizationType: apigateway.AuthorizationType.IAM,
       requestValidator: this.bodyValidator,
       requestModels: { 'application/json': orderModel },
-      methodResponses: [{ statusCode: '202' }, { statusCode: '503' }],
+      methodResponses: SUBMIT_ORDER_METHOD_RESPONSES,
     });
     acknowledgeIamAuthorization(submitOrder);
   }
 
   /**
-   * Execution logs need the account-level API Gateway CloudWatch role. The role here can write only API Gateway's
-   * execution log groups, and the stage's own group is created in the stack so `cdk destroy` removes it.
+   * The stage's execution log group, owned by the stack so `cdk destroy` removes it. The stage depends on it, so
+   * CloudFormation creates it before the stage (API Gateway never creates it itself, unencrypted) and deletes it only
+   * after the stage is gone (a stage still logging would recreate it, unencrypted and outside the stack).
    */
-  private addExecutionLogging(props: OrderApiProps): void {
-    const stack = Stack.of(this);
-    const executionLogPrefix = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'API-Gateway-Execution-Logs_*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const role = new iam.Role(this, 'CloudWatchRole', {
-      roleName: props.names.of('role', 'apigw-cloudwatch'),
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'API Gateway account setting: write execution logs',
-    });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogGroups', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
-        resources: [executionLogPrefix],
-      }),
-    );
-    const account = new apigateway.CfnAccount(this, 'Account', { cloudWatchRoleArn: role.roleArn });
-    this.api.deploymentStage.node.addDependency(account);
-    new logs.LogGroup(this, 'ExecutionLogGroup', {
+  private addExecutionLogGroup(props: OrderApiProps): logs.LogGroup {
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogGroup', {
       logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
       retention: props.logRetention,
       encryptionKey: props.encryptionKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${executionLogPrefix}]`,
-      reason: 'API Gateway names execution log groups after the API id at run time; the grant covers only those groups.',
-    });
+    this.api.deploymentStage.node.addDependency(logGroup);
+    return logGroup;
   }
 
   /** AWS managed common + known-bad-inputs rules, and a per-IP rate limit. */
@@ -252,19 +229,42 @@ export class OrderApi extends Construct {
       statement: { managedRuleGroupStatement: { vendorName: 'AWS', name: ruleName } },
       visibilityConfig: visibility(ruleName),
     });
+    // Order bodies are refused above MAX_ORDER_BODY_BYTES before API Gateway sends anything to SQS: a clear,
+    // non-retryable 413 instead of SQS's error or the common rule set's generic 403 (it blocks bodies over 8 KB too).
+    // OversizeHandling MATCH: a body larger than WAF inspects (16 KB on API Gateway) counts as too large as well.
+    const orderBodyTooLarge: wafv2.CfnWebACL.RuleProperty = {
+      name: 'order-body-size',
+      priority: 0,
+      action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: WAF_RESPONSE_BODIES.orderTooLarge.key } } },
+      statement: {
+        andStatement: {
+          statements: [
+            { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: 'EXACTLY', searchString: 'POST', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+            { regexMatchStatement: { fieldToMatch: { uriPath: {} }, regexString: `^/${API_STAGE_NAME}/orders/?$`, textTransformations: [{ priority: 0, type: 'NONE' }] } },
+            { sizeConstraintStatement: { fieldToMatch: { body: { oversizeHandling: 'MATCH' } }, comparisonOperator: 'GT', size: MAX_ORDER_BODY_BYTES, textTransformations: [{ priority: 0, type: 'NONE' }] } },
+          ],
+        },
+      },
+      visibilityConfig: visibility('order-body-size'),
+    };
     return new wafv2.CfnWebACL(this, 'WebAcl', {
       name,
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      description: 'Trading API: AWS managed rules and per-IP rate limiting',
+      description: 'Trading API: order body size limit, AWS managed rules and per-IP rate limiting',
       visibilityConfig: visibility(name),
+      // WAF's custom responses take precedence over gateway responses, so they carry the same JSON shape themselves.
+      customResponseBodies: Object.fromEntries(
+        Object.values(WAF_RESPONSE_BODIES).map((body) => [body.key, { contentType: 'APPLICATION_JSON', content: body.content }]),
+      ),
       rules: [
+        orderBodyTooLarge,
         managed(1, 'AWSManagedRulesCommonRuleSet'),
         managed(2, 'AWSManagedRulesKnownBadInputsRuleSet'),
         {
           name: 'per-ip-rate-limit',
           priority: 3,
-          action: { block: {} },
+          action: { block: { customResponse: { responseCode: 429, customResponseBodyKey: WAF_RESPONSE_BODIES.rateLimited.key } } },
           statement: { rateBasedStatement: { limit: props.config.wafRateLimitPer5Minutes, aggregateKeyType: 'IP' } },
           visibilityConfig: visibility('per-ip-rate-limit'),
         },

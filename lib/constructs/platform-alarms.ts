@@ -2,14 +2,17 @@
  * The alarms that page a person, each named by convention and wired to the alert topic (alarm and OK), a composite
  * "platform degraded" alarm over the critical ones, and the forwarding of every alarm state change to the event bus.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { DatabaseConfig, ResourceNames } from '../config';
 import { Alerting } from './alerting';
@@ -28,6 +31,9 @@ export interface MonitoredFunction {
 
 export interface PlatformAlarmsProps {
   readonly names: ResourceNames;
+  /** Encrypts the log group of the deploy-time heartbeat seed. */
+  readonly encryptionKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
   readonly alerting: Alerting;
   readonly eventBus: TradingEventBus;
   readonly databaseConfig: DatabaseConfig;
@@ -41,6 +47,14 @@ export interface PlatformAlarmsProps {
   readonly healthCheckId: string;
 }
 
+/** Metric the health monitor publishes once per run (lambda/health-monitor/report.ts), Sum per hour. */
+export const HEARTBEAT_METRIC_NAME = 'HealthMonitorHeartbeat';
+/** The monitor runs hourly; the heartbeat alarm fires after this many consecutive hourly periods without a run. */
+export const HEARTBEAT_MISSED_PERIODS = 2;
+
+/** Construct id aws-cdk-lib gives the singleton function of AwsCustomResource (aws-custom-resource.ts, PROVIDER_FUNCTION_UUID). */
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
 /** Aurora Serverless v2 max_connections for a given max ACU (2 GiB per ACU; LEAST(memory/9531392, 5000)). */
 export function auroraMaxConnections(maxCapacityAcu: number): number {
   return Math.min(Math.floor((maxCapacityAcu * 2 * 1024 ** 3) / 9531392), 5000);
@@ -53,6 +67,8 @@ export function auroraMaxConnections(maxCapacityAcu: number): number {
 export class PlatformAlarms extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   public readonly degraded: cloudwatch.CompositeAlarm;
+  /** The one heartbeat datapoint published when the stack is created (see seedHeartbeat). */
+  public readonly heartbeatSeed: cr.AwsCustomResource;
   private readonly props: PlatformAlarmsProps;
 
   constructor(scope: Construct, id: string, props: PlatformAlarmsProps) {
@@ -110,8 +126,10 @@ export class PlatformAlarms extends Construct {
     // Health
     const healthStatus = new cloudwatch.Metric({ namespace: 'AWS/Route53', metricName: 'HealthCheckStatus', dimensionsMap: { HealthCheckId: props.healthCheckId }, statistic: 'Minimum', period: Duration.minutes(1) });
     critical.push(this.alarm('health-check-status', 'Route 53: /v1/health is failing from the health checkers', healthStatus, 1, 2, 2, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.TreatMissingData.BREACHING));
-    const heartbeat = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'HealthMonitorHeartbeat', dimensionsMap: { Environment: props.names.environmentSuffix }, statistic: 'Sum', period: Duration.hours(1) });
-    critical.push(this.alarm('health-monitor-heartbeat', 'The hourly health monitor did not run for two hours', heartbeat, 1, 2, 2, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.TreatMissingData.BREACHING));
+    const heartbeat = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: HEARTBEAT_METRIC_NAME, dimensionsMap: { Environment: props.names.environmentSuffix }, statistic: 'Sum', period: Duration.hours(1) });
+    const heartbeatAlarm = this.alarm('health-monitor-heartbeat', 'The hourly health monitor did not run for two hours', heartbeat, 1, HEARTBEAT_MISSED_PERIODS, HEARTBEAT_MISSED_PERIODS, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.TreatMissingData.BREACHING);
+    critical.push(heartbeatAlarm);
+    this.heartbeatSeed = this.seedHeartbeat(heartbeatAlarm);
 
     this.degraded = new cloudwatch.CompositeAlarm(this, 'PlatformDegraded', {
       compositeAlarmName: props.names.of('alarm', 'platform-degraded'),
@@ -137,6 +155,78 @@ export class PlatformAlarms extends Construct {
       },
       targets: [new targets.EventBus(props.eventBus.bus, { role: forwardingRole, deadLetterQueue: props.eventBus.deadLetterQueue })],
     });
+  }
+
+  /**
+   * A new stack's heartbeat alarm would page at once: missing data is breaching, and every hourly period before the
+   * monitor's first run is missing (the first scheduled run is up to an hour after the schedule exists). No choice of
+   * M out of N avoids that, since at creation all N periods are empty. So the stack publishes one heartbeat datapoint
+   * when it is created, and the alarm is created after it: the current period holds a datapoint, the first scheduled
+   * run comes within the next hour, and two consecutive empty hours - the alarm's condition - can only follow a monitor
+   * that stopped. Only on create: on later deploys the real heartbeat is there, and a seed would hide a broken monitor
+   * for an hour. Not by running the monitor: its Route 53 check fails while the new health check has no observations,
+   * so a deploy-time run would alert instead of the heartbeat.
+   */
+  private seedHeartbeat(heartbeatAlarm: cloudwatch.Alarm): cr.AwsCustomResource {
+    const purpose = 'heartbeat-seed';
+    const logGroup = new logs.LogGroup(this, 'HeartbeatSeedLogGroup', {
+      logGroupName: this.props.names.logGroup('lambda', purpose),
+      retention: this.props.logRetention,
+      encryptionKey: this.props.encryptionKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'HeartbeatSeedRole', {
+      roleName: this.props.names.of('role', purpose),
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Deploy time: publish the first health-monitor heartbeat of a new stack',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishHeartbeat',
+        actions: ['cloudwatch:PutMetricData'],
+        // PutMetricData has no resource-level permissions; the condition pins the namespace.
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': PLATFORM_METRICS_NAMESPACE } },
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:PutMetricData (limited to the platform namespace by condition) and the X-Ray trace actions have no resource-level permissions.',
+    });
+    const seed = new cr.AwsCustomResource(this, 'HeartbeatSeed', {
+      resourceType: 'Custom::HeartbeatSeed',
+      functionName: this.props.names.of('lambda', purpose),
+      role,
+      logGroup,
+      installLatestAwsSdk: false,
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      onCreate: {
+        service: 'CloudWatch',
+        action: 'putMetricData',
+        parameters: {
+          Namespace: PLATFORM_METRICS_NAMESPACE,
+          MetricData: [{ MetricName: HEARTBEAT_METRIC_NAME, Dimensions: [{ Name: 'Environment', Value: this.props.names.environmentSuffix }], Value: 1, Unit: 'Count' }],
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`${HEARTBEAT_METRIC_NAME}-seed-${this.props.names.environmentSuffix}`),
+      },
+    });
+    heartbeatAlarm.node.addDependency(seed);
+
+    // aws-cdk-lib's singleton function behind every AwsCustomResource of the stack: traced like every other function.
+    const provider = Stack.of(this).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    const providerFunction = provider?.node.defaultChild;
+    if (!(provider instanceof lambda.Function) || !(providerFunction instanceof lambda.CfnFunction)) {
+      throw new Error(`aws-cdk-lib changed the layout of AwsCustomResource: expected a lambda.Function ${AWS_CUSTOM_RESOURCE_PROVIDER_ID} in the stack`);
+    }
+    providerFunction.tracingConfig = { mode: 'Active' };
+    Validations.of(provider).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously by CloudFormation through the custom-resource framework; a failure fails the deployment, so a Lambda DLQ would never receive anything.',
+    });
+    return seed;
   }
 
   private alarm(

@@ -74,6 +74,29 @@ export class PlatformKey extends Construct {
         },
       }),
     );
+    // EventBridge encrypts the stage's event archive with this key: the archive's encryption context is the bus ARN, and
+    // the bus's name is known by convention (no reference to the service stack, which would be a cycle). As documented
+    // in https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html (ReEncrypt* spelled out).
+    const busArn = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: props.names.of('eventBus', 'trading') });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeForStageArchive',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': busArn } },
+      }),
+    );
+    // The archive page's policy grants DescribeKey without a condition: EventBridge reads the key's ARN and checks that it
+    // is symmetric when the archive is created or updated. It reveals key metadata only, never key material.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeDescribeKeyForArchive',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+      }),
+    );
     // EventBridge encrypts the stage's bus with this key, and delivers to the stage's encrypted SQS DLQs and SNS topic.
     // Conditions limit it to this account's resources named for this stage (names carry the suffix).
     const stageResourcePattern = `*-${stack.region}-${props.names.environmentSuffix}*`;

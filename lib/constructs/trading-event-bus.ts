@@ -43,11 +43,13 @@ interface RoutedRule {
 }
 
 /**
- * Default settings: archive of every platform event for 365 days; rules `orders-rejected`,
+ * Default settings: archive of every platform event for 365 days, encrypted with the stage key; rules `orders-rejected`,
  * `orders-large-notional`, `critical` to the audit log group `/aws/events/trading/{suffix}/audit`.
  */
 export class TradingEventBus extends Construct {
   public readonly bus: events.EventBus;
+  /** Archive of every platform event, encrypted with the stage key. */
+  public readonly archive: events.Archive;
   public readonly auditLogGroup: logs.LogGroup;
   public readonly rules: events.Rule[] = [];
   public readonly deadLetterQueue: sqs.Queue;
@@ -60,12 +62,18 @@ export class TradingEventBus extends Construct {
       description: 'Order, session and health events of the trading platform',
       kmsKey: props.encryptionKey,
     });
-    this.bus.archive('Archive', {
+    this.archive = this.bus.archive('Archive', {
       archiveName: props.names.of('eventArchive', 'trading'),
       description: 'Every platform event, for replay after an incident',
       eventPattern: { source: [EVENT_SOURCE] },
       retention: props.archiveRetention ?? Duration.days(365),
     });
+    // Archived events are encrypted with the stage key, like the bus. Not through the `kmsKey` prop: that adds statements
+    // naming this bus to the key's policy, and the key lives in the data stack (a cross-stack cycle) - PlatformKey grants
+    // EventBridge the archive permissions by the bus's conventional name instead.
+    const cfnArchive = this.archive.node.defaultChild;
+    if (!(cfnArchive instanceof events.CfnArchive)) throw new Error('aws-cdk-lib changed the layout of events.Archive: expected a CfnArchive default child');
+    cfnArchive.kmsKeyIdentifier = props.encryptionKey.keyArn;
 
     // EventBridge can only deliver to log groups named /aws/events/...
     this.auditLogGroup = new logs.LogGroup(this, 'AuditLogGroup', {

@@ -118,6 +118,8 @@ export class ServiceStack extends PlatformStack {
     const apiStage = this.api.api.deploymentStage.stageName;
     this.alarms = new PlatformAlarms(this, 'Alarms', {
       names,
+      encryptionKey,
+      logRetention: config.logRetention,
       alerting: this.alerting,
       eventBus: this.eventBus,
       databaseConfig: config.database,
@@ -161,6 +163,8 @@ export class ServiceStack extends PlatformStack {
     this.healthUrlOutput = new CfnOutput(this, 'HealthUrl', { value: `https://${this.health.apiHost}${HEALTH_PATH}`, description: 'Deep health endpoint (public)' });
     new CfnOutput(this, 'OrdersQueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
+    // Resolved from the account baseline at deploy time: the API's logs depend on this account-level role.
+    new CfnOutput(this, 'ApiGatewayCloudWatchRoleArn', { value: this.api.accountCloudWatchRoleArn, description: 'Role of the API Gateway account setting (owned by the account baseline stack)' });
 
     if (props.deliveryAccount) {
       // The smoke test may place and read orders on this API and do nothing else.

@@ -18,7 +18,8 @@ describe('cost model', () => {
       kmsKeys: 1,
       managedSecrets: 1,
       webAcls: 1,
-      webAclRules: 3,
+      // Order body size, common rule set, known bad inputs, per-IP rate limit.
+      webAclRules: 4,
       dashboards: 1,
       compositeAlarms: 1,
     });

@@ -76,6 +76,26 @@ describe('encryption key', () => {
     expect(condition).toContain('log-group:/trading/test/*');
     expect(condition).toContain('log-group:/aws/rds/cluster/*-test/*');
   });
+
+  it('lets EventBridge encrypt the event archive only in the context of the stage bus, as the archive docs require', () => {
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html: DescribeKey, and
+    // GenerateDataKey/Decrypt/ReEncrypt* under the encryption context kms:EncryptionContext:aws:events:event-bus:arn.
+    data.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowEventBridgeForStageArchive',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+            Resource: '*',
+            Condition: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': 'arn:aws:events:us-east-1:444444444444:event-bus/eb-trading-us-east-1-test' } },
+          },
+          { Sid: 'AllowEventBridgeDescribeKeyForArchive', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'kms:DescribeKey', Resource: '*' },
+        ]),
+      },
+    });
+  });
 });
 
 describe('Aurora PostgreSQL', () => {

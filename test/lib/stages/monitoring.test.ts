@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { MetricAlarmModel, isInAlarm } from '../../support/aws-contracts/cloudwatch';
 import { synthesizeStage } from '../../support/cdk-app';
 
 let service: Template;
@@ -133,6 +134,92 @@ describe('hourly health monitor', () => {
       Threshold: 1,
       TreatMissingData: 'breaching',
     });
+  });
+});
+
+describe('heartbeat of a new stack', () => {
+  const heartbeatAlarm = () => {
+    const [entry] = Object.entries(service.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'alarm-health-monitor-heartbeat-us-east-1-test' } }));
+    if (!entry) throw new Error('no heartbeat alarm');
+    const [id, resource] = entry;
+    const properties = resource.Properties as { Namespace: string; MetricName: string; Dimensions: unknown; Period: number; EvaluationPeriods: number; DatapointsToAlarm: number; Threshold: number; TreatMissingData: 'breaching' | 'notBreaching' };
+    const model: MetricAlarmModel = { periodSeconds: properties.Period, evaluationPeriods: properties.EvaluationPeriods, datapointsToAlarm: properties.DatapointsToAlarm, threshold: properties.Threshold, treatMissingData: properties.TreatMissingData };
+    return { id, resource, properties, model };
+  };
+  const seed = () => {
+    const [entry] = Object.entries(service.findResources('Custom::HeartbeatSeed'));
+    if (!entry) throw new Error('no heartbeat seed');
+    return { id: entry[0], properties: entry[1].Properties as { Create: string; Update?: string; Delete?: string } };
+  };
+
+  it('publishes one heartbeat when the stack is created, exactly the datapoint the alarm reads, and only then creates the alarm', () => {
+    const alarm = heartbeatAlarm();
+    const { id, properties } = seed();
+    expect(alarm.resource.DependsOn).toEqual(expect.arrayContaining([id]));
+    // Only on create: on later deploys a seed would hide a monitor a deploy broke for an hour.
+    expect(properties.Update).toBeUndefined();
+    expect(properties.Delete).toBeUndefined();
+    expect(JSON.parse(properties.Create)).toMatchObject({
+      service: 'CloudWatch',
+      action: 'putMetricData',
+      parameters: { Namespace: alarm.properties.Namespace, MetricData: [{ MetricName: alarm.properties.MetricName, Dimensions: alarm.properties.Dimensions, Value: 1 }] },
+    });
+  });
+
+  it('runs the seed in a named, traced function that logs to a group the stack owns and may only publish platform metrics', () => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lambda-heartbeat-seed-us-east-1-test',
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: 256,
+      LoggingConfig: Match.objectLike({ LogGroup: { Ref: Match.stringLikeRegexp('HeartbeatSeedLogGroup') } }),
+      Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('HeartbeatSeedRole'), 'Arn'] },
+    });
+    service.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/trading/test/lambda/heartbeat-seed', KmsKeyId: Match.anyValue() });
+    const [policy] = Object.values(service.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('HeartbeatSeedRole') }] } }));
+    const statements = policy?.Properties.PolicyDocument.Statement as { Sid: string; Action: unknown; Condition?: unknown }[];
+    expect(statements.find((statement) => statement.Sid === 'PublishHeartbeat')).toMatchObject({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'TradingPlatform' } } });
+  });
+
+  // Numbers: the schedule is rate(1 hour), so the first run is at most an hour (plus Scheduler's 60 s precision) after
+  // the schedule exists; the schedule may be created a few minutes before the seed. Minutes are the evaluation grid.
+  const minute = 60;
+  const hour = 3600;
+  const deployedAt = 1_750_000_000 + 17 * minute; // not on an hour boundary
+  const evaluationsBetween = (from: number, to: number) => Array.from({ length: Math.floor((to - from) / minute) + 1 }, (_, index) => from + index * minute);
+  const hourlyRuns = (first: number, until: number) => Array.from({ length: Math.floor((until - first) / hour) + 1 }, (_, index) => first + index * hour + 59);
+
+  it('without the seed a new stack would page at once, whatever M out of N', () => {
+    const { model } = heartbeatAlarm();
+    const runs = hourlyRuns(deployedAt + hour, deployedAt + 6 * hour);
+    expect(isInAlarm(model, runs, deployedAt + minute)).toBe(true);
+    // At creation every period of the window is empty: no M <= N avoids the page.
+    for (let evaluationPeriods = 1; evaluationPeriods <= 24; evaluationPeriods += 1) {
+      for (let datapointsToAlarm = 1; datapointsToAlarm <= evaluationPeriods; datapointsToAlarm += 1) {
+        expect(isInAlarm({ ...model, evaluationPeriods, datapointsToAlarm }, runs, deployedAt + minute)).toBe(true);
+      }
+    }
+  });
+
+  it('with the seed a new stack does not page before or after the first scheduled run', () => {
+    const { model } = heartbeatAlarm();
+    for (const scheduleLead of [0, 5 * minute]) {
+      // The first run comes up to 65 minutes after the seed (schedule created 5 minutes before it, 59 s precision).
+      const datapoints = [deployedAt, ...hourlyRuns(deployedAt - scheduleLead + hour, deployedAt + 12 * hour)];
+      const paged = evaluationsBetween(deployedAt + minute, deployedAt + 12 * hour).filter((at) => isInAlarm(model, datapoints, at));
+      expect(paged).toEqual([]);
+    }
+  });
+
+  it('still pages when the monitor stops: after two hours without a run, not for one late or missed run', () => {
+    const { model } = heartbeatAlarm();
+    const runs = hourlyRuns(deployedAt + hour, deployedAt + 4 * hour);
+    const lastRun = runs[runs.length - 1] ?? deployedAt;
+    const datapoints = [deployedAt, ...runs];
+    const firstPage = evaluationsBetween(lastRun, lastRun + 6 * hour).find((at) => isInAlarm(model, datapoints, at));
+    expect(firstPage).toBeDefined();
+    // Two full hourly periods without a heartbeat: the page comes two hours (and a minute) after the last run.
+    expect((firstPage ?? Infinity) - lastRun).toBeLessThanOrEqual(2 * hour + minute);
+    expect((firstPage ?? 0) - lastRun).toBeGreaterThan(hour);
   });
 });
 

@@ -135,11 +135,11 @@ describe('REST API', () => {
     service.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
   });
 
-  it('names the invalid field in a 400', () => {
+  it('answers a rejected body with a JSON 400 that points to the logged validation detail (test/lib/constructs/order-api.test.ts)', () => {
     service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'BAD_REQUEST_BODY',
       StatusCode: '400',
-      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('validationErrorString') },
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"extendedRequestId":"\\$context.extendedRequestId"') },
     });
   });
 
@@ -165,9 +165,10 @@ describe('REST API', () => {
       Name: 'waf-api-us-east-1-test',
       Scope: 'REGIONAL',
       Rules: [
+        Match.objectLike({ Name: 'order-body-size', Priority: 0 }),
         Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet', Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } } }),
         Match.objectLike({ Name: 'AWSManagedRulesKnownBadInputsRuleSet' }),
-        Match.objectLike({ Name: 'per-ip-rate-limit', Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 1000, AggregateKeyType: 'IP' } } }),
+        Match.objectLike({ Name: 'per-ip-rate-limit', Action: { Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'rate-limited' } } }, Statement: { RateBasedStatement: { Limit: 1000, AggregateKeyType: 'IP' } } }),
       ],
     });
     service.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
@@ -189,6 +190,13 @@ describe('event bus', () => {
       EventPattern: { source: ['trading.platform'] },
       RetentionDays: 365,
     });
+  });
+
+  it('encrypts the archive with the stage key, the same key as the bus (not an AWS owned key)', () => {
+    const [bus] = Object.values(service.findResources('AWS::Events::EventBus'));
+    const busKey: unknown = bus?.Properties.KmsKeyIdentifier;
+    expect(busKey).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'cfn-data-us-east-1-test', OutputName: expect.stringMatching(/PlatformKey.*Arn/) }) });
+    service.hasResourceProperties('AWS::Events::Archive', { ArchiveName: 'ebarchive-trading-us-east-1-test', KmsKeyIdentifier: busKey });
   });
 
   it.each([
