@@ -23,6 +23,7 @@ import { eventBridgePutEvents, MAX_ENTRIES_PER_CALL, PLATFORM_EVENT_SOURCE, type
 import { TTL_PRINCIPAL as CODE_TTL_PRINCIPAL, type SessionChangeKind, type SessionChangedDetail } from '../../../lambda/session-stream/session-change';
 import { dynamoDbStreamRecord, TTL_PRINCIPAL } from '../../support/aws-contracts/lambda-events';
 import { ORDER_EVENT_SOURCE } from '../../../lambda/shared/order-events';
+import { jsonObjectText } from '../../../lambda/shared/json-text';
 import type { Session } from '../../../lambda/shared/session-item';
 import { awsClientConfig } from '../../support/services';
 
@@ -127,7 +128,7 @@ function session(overrides: Partial<Session> = {}): Session {
   return {
     sessionId: `7c9e6679-7425-40de-944b-${randomBytes(6).toString('hex')}`,
     accountId: 'acct-1',
-    data: { card: SECRET },
+    data: jsonObjectText(JSON.stringify({ card: SECRET })),
     version: 1,
     createdAt: '2030-03-17T17:46:40.000Z',
     updatedAt: '2030-03-17T17:46:40.000Z',
@@ -141,7 +142,7 @@ function image(value: Session): Record<string, AttributeValue> {
   return {
     sessionId: { S: value.sessionId },
     accountId: { S: value.accountId },
-    data: { S: JSON.stringify(value.data) },
+    data: { S: value.data },
     version: { N: String(value.version) },
     createdAt: { S: value.createdAt },
     updatedAt: { S: value.updatedAt },
@@ -184,7 +185,7 @@ describe('publishing', () => {
 
   it('puts one SessionChanged event per record, with what changed and never the session data', async () => {
     const created = session();
-    const updated = { ...created, version: 2, data: { card: SECRET, step: 2 } };
+    const updated = { ...created, version: 2, data: jsonObjectText(JSON.stringify({ card: SECRET, step: 2 })) };
     const deletedByClient = session({ accountId: 'acct-2', version: 3 });
     const expiredByTtl = session({ accountId: 'acct-3', version: 5 });
     const records = [
