@@ -1,6 +1,7 @@
 /**
  * DynamoDB stream adapter of the session table: one SessionChanged event on the platform bus per record, through the
- * Powertools BatchProcessor, answering with a partial batch response that names the records whose event failed.
+ * Powertools BatchProcessor; records that fail transiently are named in the partial batch response, records that
+ * cannot be published by retrying are parked whole in the replay queue.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
