@@ -28,7 +28,11 @@ export type Fault =
   | { readonly kind: 'dropAnswer' }
   /** Forward; hold moto's answer for `ms` before relaying it (a late acknowledgement the client may have given up on). */
   | { readonly kind: 'delayAnswer'; readonly ms: number }
-  /** Answer with whatever `answer` builds; it may forward a (changed) body to moto first. */
+  /**
+   * Answer with whatever `answer` builds; it may forward a (changed) body to moto first. A changed body no longer
+   * matches the client's SigV4 signature: moto does not verify signatures (AWS would refuse it), which is why only
+   * the proxy's own answers to the client, never forwarded rewrites, stand for AWS behaviour in tests.
+   */
   | { readonly kind: 'answer'; readonly answer: (forward: (body: string) => Promise<UpstreamAnswer>) => Promise<UpstreamAnswer> };
 
 export interface FaultProxy {
