@@ -36,8 +36,8 @@ export interface SessionChangedDetail {
 
 /**
  * The detail for `record`; `now` stands in for a missing ApproximateCreationDateTime. A record without the session
- * shape is a ValidationError: it fails as a batch item and, after the event source's retries, lands in its
- * on-failure destination for an operator, rather than being published half-empty.
+ * shape is a ValidationError, which retrying cannot fix: the handler parks it whole in the replay queue for an
+ * operator rather than publishing it half-empty.
  */
 export function toSessionChangedDetail(record: DynamoDBRecord, now: Date): SessionChangedDetail {
   const change = SESSION_CHANGES.find((kind) => kind === record.eventName);

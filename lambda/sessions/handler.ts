@@ -3,14 +3,14 @@
  * path, calls the session service, and maps each error type to its one status code (400, 404, 409, 503, 500).
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConflictError, errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
-import { jsonResponse } from '../shared/http';
-import { createObservability, silentLogger, traced, type LogPort } from '../shared/observability';
+import { jsonResponse, jsonTextResponse } from '../shared/http';
+import { createObservability, silentLogger, type LogPort } from '../shared/observability';
 import type { Session } from '../shared/session-item';
+import { lambdaTimeBudget } from '../shared/time-budget';
 import { sessionSettingsFromEnv } from './config';
-import { parseCreateBody, parseSessionId, parseUpdateBody, parseVersionParameter } from './session-request';
+import { parseCreateBody, parseIdempotencyKey, parseSessionId, parseUpdateBody, parseVersionParameter } from './session-request';
 import {
   createSession,
   deleteSession,
@@ -21,7 +21,10 @@ import {
   type SessionPorts,
   type SessionStore,
 } from './session-service';
-import { DynamoDbSessionStore, SESSION_DYNAMODB_CLIENT_CONFIG } from './session-store';
+import { createSessionStore } from './session-store';
+
+/** The function's timeout (lib/constructs/session-service.ts): the budget of an invocation that has no Lambda context. */
+const FUNCTION_TIMEOUT_MS = 10_000;
 
 export interface SessionsDeps {
   readonly store: SessionStore;
@@ -37,21 +40,23 @@ export interface SessionsDeps {
 /** Only what the handler reads, so tests can build events without the whole API Gateway shape. */
 export type SessionsEvent = Pick<APIGatewayProxyEvent, 'httpMethod' | 'pathParameters' | 'queryStringParameters' | 'body'> & {
   readonly isBase64Encoded?: boolean;
+  readonly headers?: APIGatewayProxyEvent['headers'] | null;
   readonly requestContext?: Pick<APIGatewayProxyEvent['requestContext'], 'requestId'>;
 };
 
-export type SessionsHandler = (event: SessionsEvent) => Promise<APIGatewayProxyResult>;
+export type SessionsHandler = (event: SessionsEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<APIGatewayProxyResult>;
 
 export function createHandler(deps: SessionsDeps): SessionsHandler {
-  const ports: SessionPorts = {
+  const shared: Omit<SessionPorts, 'budget'> = {
     store: deps.store,
     config: deps.config,
     clock: deps.clock ?? (() => new Date()),
     newSessionId: deps.newSessionId ?? randomUUID,
     logger: deps.logger ?? silentLogger,
   };
-  return async (event) => {
+  return async (event, context) => {
     const requestId = event.requestContext?.requestId;
+    const ports: SessionPorts = { ...shared, budget: lambdaTimeBudget(context, FUNCTION_TIMEOUT_MS) };
     try {
       return await route(event, ports);
     } catch (err) {
@@ -79,15 +84,17 @@ async function route(event: SessionsEvent, ports: SessionPorts): Promise<APIGate
   const rawSessionId = event.pathParameters?.['sessionId'];
   if (rawSessionId === undefined) {
     if (event.httpMethod !== 'POST') return methodNotAllowed(event.httpMethod, 'POST');
-    const session = await createSession(parseCreateBody(bodyText(event)), ports);
-    return jsonResponse(201, toView(session), { Location: `/v1/sessions/${session.sessionId}` });
+    const request = parseCreateBody(bodyText(event));
+    const session = await createSession(request, writeToken(event), ports);
+    return sessionResponse(201, session, { Location: `/v1/sessions/${session.sessionId}` });
   }
   switch (event.httpMethod) {
     case 'GET':
-      return jsonResponse(200, toView(await getSession(parseSessionId(rawSessionId), ports)));
+      return sessionResponse(200, await getSession(parseSessionId(rawSessionId), ports));
     case 'PUT': {
       const sessionId = parseSessionId(rawSessionId);
-      return jsonResponse(200, toView(await updateSession(sessionId, parseUpdateBody(bodyText(event)), ports)));
+      const request = parseUpdateBody(bodyText(event));
+      return sessionResponse(200, await updateSession(sessionId, request, writeToken(event), ports));
     }
     case 'DELETE': {
       const sessionId = parseSessionId(rawSessionId);
@@ -99,16 +106,40 @@ async function route(event: SessionsEvent, ports: SessionPorts): Promise<APIGate
   }
 }
 
+/**
+ * The token a write is stored under, so that its own retry recognises it: the client's Idempotency-Key when it sends
+ * one (then a client retry of the same PUT after a lost HTTP answer is recognised too), otherwise API Gateway's request
+ * id (which covers the SDK's retries inside this invocation). The prefix keeps the two kinds apart.
+ */
+function writeToken(event: SessionsEvent): string {
+  const key = parseIdempotencyKey(event.headers);
+  if (key !== undefined) return `key:${key}`;
+  const requestId = event.requestContext?.requestId;
+  // Only a direct invocation (no API Gateway) has no request id; a fresh token still covers the SDK's retries.
+  return requestId === undefined ? `call:${randomUUID()}` : `req:${requestId}`;
+}
+
 /** API Gateway base64-encodes bodies whose content type is a configured binary media type. */
 function bodyText(event: SessionsEvent): string | null {
   if (event.body === null || event.isBase64Encoded !== true) return event.body;
   return Buffer.from(event.body, 'base64').toString('utf8');
 }
 
-/** A fresh object of known fields: nothing else an item might hold reaches the client. */
-function toView(session: Session): Session {
-  const { sessionId, accountId, data, version, createdAt, updatedAt, expiresAt } = session;
-  return { sessionId, accountId, data, version, createdAt, updatedAt, expiresAt };
+/**
+ * The session as the client sees it: known fields only (never the write token or anything else an item might hold),
+ * with `data` embedded as the stored JSON text, so its numbers come back digit for digit as the client sent them.
+ */
+function sessionResponse(statusCode: number, session: Session, headers: Readonly<Record<string, string>> = {}): APIGatewayProxyResult {
+  const fields: ReadonlyArray<readonly [string, string]> = [
+    ['sessionId', JSON.stringify(session.sessionId)],
+    ['accountId', JSON.stringify(session.accountId)],
+    ['data', session.data],
+    ['version', JSON.stringify(session.version)],
+    ['createdAt', JSON.stringify(session.createdAt)],
+    ['updatedAt', JSON.stringify(session.updatedAt)],
+    ['expiresAt', JSON.stringify(session.expiresAt)],
+  ];
+  return jsonTextResponse(statusCode, `{${fields.map(([name, text]) => `${JSON.stringify(name)}:${text}`).join(',')}}`, headers);
 }
 
 function methodNotAllowed(method: string, allow: string): APIGatewayProxyResult {
@@ -128,10 +159,10 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   if (deployedHandler === undefined) {
     const settings = sessionSettingsFromEnv();
     deployedHandler = createHandler({
-      store: new DynamoDbSessionStore(traced(observability, new DynamoDBClient(SESSION_DYNAMODB_CLIENT_CONFIG)), settings.tableName),
+      store: createSessionStore(settings.tableName, { observability }),
       config: settings,
       logger: observability.logger,
     });
   }
-  return deployedHandler(event);
+  return deployedHandler(event, context);
 }

@@ -5,29 +5,45 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
-  type DynamoDBClient,
-  type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
+import type { Observability } from '../shared/observability';
 import { fromSessionItem, SESSION_ATTRIBUTES, toSessionItem, type Session } from '../shared/session-item';
 import type { ConditionalOutcome, SessionChange, SessionStore } from './session-service';
 
-/** Only `send` is used, so tests pass a client pointed at moto. */
+/** Only `send` is used, so tests pass a client pointed at moto (or at a fault proxy in front of it). */
 export type DynamoDbPort = Pick<DynamoDBClient, 'send'>;
 
 /**
- * The client settings of the deployed function: the SDK's standard retry strategy (exponential backoff with jitter,
- * retry quota) with bounded attempts, and socket timeouts so that a hung connection is retried rather than waited
- * on until the function times out. The worst case (3 x 2 s plus backoff) stays inside the function's 10 s.
+ * Deadlines of the deployed function's DynamoDB calls. DynamoDB answers in milliseconds through the gateway endpoint,
+ * so half a second to connect and 1.5 s per attempt already mean a fault; three attempts (the SDK's standard
+ * retries) take at most 3 x 2 s + 0.5 s + 1 s of backoff = 7.5 s, inside the function's 10 s timeout.
  */
-export const SESSION_DYNAMODB_CLIENT_CONFIG = {
-  retryMode: 'standard',
-  maxAttempts: 3,
-  // Without throwOnRequestTimeout this SDK version only logs a warning when the request timeout passes.
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
-} as const satisfies DynamoDBClientConfig;
+export const SESSION_CALL_DEADLINES: CallDeadlines = { connectionTimeoutMs: 500, requestTimeoutMs: 1_500, maxAttempts: 3 };
+
+export interface SessionStoreOptions {
+  /** @default SESSION_CALL_DEADLINES */
+  readonly deadlines?: CallDeadlines;
+  /** X-Ray subsegments per call. @default none */
+  readonly observability?: Pick<Observability, 'tracer'>;
+  /** Extra client settings (endpoint, credentials), for tests. @default none */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** The store with a client from the shared factory, built with the same deadlines the store's time checks assume. */
+export function createSessionStore(tableName: string, options: SessionStoreOptions = {}): DynamoDbSessionStore {
+  const deadlines = options.deadlines ?? SESSION_CALL_DEADLINES;
+  const client = createAwsClient(DynamoDBClient, {
+    deadlines,
+    ...(options.observability === undefined ? {} : { observability: options.observability }),
+    ...(options.extra === undefined ? {} : { extra: options.extra }),
+  });
+  return new DynamoDbSessionStore(client, tableName, deadlines);
+}
 
 /** Placeholders for the attribute names; `data` is a DynamoDB reserved word, so names always go through these. */
 const NAMES = {
@@ -36,16 +52,23 @@ const NAMES = {
   '#version': SESSION_ATTRIBUTES.version,
   '#updatedAt': SESSION_ATTRIBUTES.updatedAt,
   '#expiresAt': SESSION_ATTRIBUTES.expiresAt,
+  '#writeToken': SESSION_ATTRIBUTES.writeToken,
 } as const;
 
 /** The item exists, is at the expected version and has not expired: the precondition of every update and delete. */
 const LIVE_AT_VERSION = 'attribute_exists(#id) AND #version = :expected AND #expiresAt > :now';
 
 export class DynamoDbSessionStore implements SessionStore {
+  readonly worstCaseCallMs: number;
+
+  /** `deadlines` must be the ones `client` was built with (createSessionStore does both). */
   constructor(
     private readonly client: DynamoDbPort,
     private readonly tableName: string,
-  ) {}
+    deadlines: CallDeadlines = SESSION_CALL_DEADLINES,
+  ) {
+    this.worstCaseCallMs = worstCaseCallMs(deadlines);
+  }
 
   async create(session: Session): Promise<ConditionalOutcome> {
     return this.conditional(async () => {
@@ -95,16 +118,18 @@ export class DynamoDbSessionStore implements SessionStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: key(sessionId),
-          UpdateExpression: 'SET #data = :data, #version = :version, #updatedAt = :updatedAt, #expiresAt = :expiresAt',
+          // The token is written in the same conditional write as the version it names, so it can never describe another.
+          UpdateExpression: 'SET #data = :data, #version = :version, #updatedAt = :updatedAt, #expiresAt = :expiresAt, #writeToken = :writeToken',
           ConditionExpression: LIVE_AT_VERSION,
           ExpressionAttributeNames: NAMES,
           ExpressionAttributeValues: {
-            ':data': { S: JSON.stringify(change.data) },
+            ':data': { S: change.data },
             ':version': { N: String(change.version) },
             ':updatedAt': { S: change.updatedAt },
             ':expiresAt': { N: String(change.expiresAt) },
             ':expected': { N: String(expectedVersion) },
             ':now': { N: String(nowEpoch) },
+            ':writeToken': { S: change.writeToken },
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -131,13 +156,18 @@ export class DynamoDbSessionStore implements SessionStore {
     });
   }
 
-  /** Turns a refused condition into an outcome carrying the item as DynamoDB saw it; every other error propagates. */
+  /**
+   * Turns a refused condition into an outcome carrying the item as DynamoDB saw it (ReturnValuesOnConditionCheckFailure
+   * ALL_OLD) and whether the SDK had sent the write more than once; every other error propagates.
+   */
   private async conditional(write: () => Promise<Session>): Promise<ConditionalOutcome> {
     try {
       return { applied: true, session: await write() };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      return { applied: false, current: err.Item === undefined ? undefined : fromSessionItem(err.Item) };
+      // The retry middleware records on the final error how many attempts it made.
+      const resent = (err.$metadata.attempts ?? 1) > 1;
+      return { applied: false, current: err.Item === undefined ? undefined : fromSessionItem(err.Item), resent };
     }
   }
 }

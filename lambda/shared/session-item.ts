@@ -4,6 +4,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { AppError } from './errors';
+import { jsonObjectText, JsonTextError, type JsonText } from './json-text';
 
 /**
  * Attribute names. `sessionId` (partition key), `expiresAt` (TTL) and `version` (optimistic lock) must match
@@ -17,15 +18,14 @@ export const SESSION_ATTRIBUTES = {
   createdAt: 'createdAt',
   updatedAt: 'updatedAt',
   expiresAt: 'expiresAt',
+  writeToken: 'writeToken',
 } as const;
-
-/** The client's session state: any JSON object. */
-export type SessionData = Readonly<Record<string, unknown>>;
 
 export interface Session {
   readonly sessionId: string;
   readonly accountId: string;
-  readonly data: SessionData;
+  /** The client's session state: a JSON object, kept as the text the client sent (see toSessionItem). */
+  readonly data: JsonText;
   /** Starts at 1; every successful update adds 1. */
   readonly version: number;
   /** ISO 8601. */
@@ -34,6 +34,12 @@ export interface Session {
   readonly updatedAt: string;
   /** Epoch seconds; DynamoDB TTL deletes the item some time after this (lazily, often hours later). */
   readonly expiresAt: number;
+  /**
+   * Identifies the request that wrote this version (its Idempotency-Key or API Gateway request id), written in the
+   * same conditional write as the version. A write whose answer was lost finds it on the retry and knows it landed.
+   * Absent on items written before the attribute existed; never part of what clients see.
+   */
+  readonly writeToken?: string;
 }
 
 export type SessionItem = Record<string, AttributeValue>;
@@ -44,48 +50,51 @@ export class MalformedSessionItemError extends AppError {
 }
 
 /**
- * `data` is stored as its JSON text, not as a DynamoDB map: the client gets back exactly the JSON it sent (a map
- * would turn 1.0 into 1, reject numbers beyond 38 digits and nesting beyond 32 levels), and the stream consumer can
- * skip the attribute without decoding it.
+ * `data` is stored as the client's JSON text (compacted, every number and string token as written), not as a DynamoDB
+ * map and never through JavaScript numbers: the client gets back exactly the JSON it sent, where a map or a
+ * JSON.parse round trip would turn 1.10 into 1.1 and 12345678901234567890 into 12345678901234567000 (a map also
+ * refuses numbers beyond 38 significant digits and nesting beyond 32 levels). The stream consumer skips the attribute.
  */
 export function toSessionItem(session: Session): SessionItem {
   return {
     [SESSION_ATTRIBUTES.sessionId]: { S: session.sessionId },
     [SESSION_ATTRIBUTES.accountId]: { S: session.accountId },
-    [SESSION_ATTRIBUTES.data]: { S: JSON.stringify(session.data) },
+    [SESSION_ATTRIBUTES.data]: { S: session.data },
     [SESSION_ATTRIBUTES.version]: { N: String(session.version) },
     [SESSION_ATTRIBUTES.createdAt]: { S: session.createdAt },
     [SESSION_ATTRIBUTES.updatedAt]: { S: session.updatedAt },
     [SESSION_ATTRIBUTES.expiresAt]: { N: String(session.expiresAt) },
+    ...(session.writeToken === undefined ? {} : { [SESSION_ATTRIBUTES.writeToken]: { S: session.writeToken } }),
   };
 }
 
 export function fromSessionItem(item: Readonly<Record<string, unknown>>): Session {
   const sessionId = requiredString(item, SESSION_ATTRIBUTES.sessionId);
-  const dataText = requiredString(item, SESSION_ATTRIBUTES.data);
-  let data: unknown;
-  try {
-    data = JSON.parse(dataText);
-  } catch {
-    throw new MalformedSessionItemError(`Session ${sessionId} has a "data" attribute that is not JSON`);
-  }
-  if (!isJsonObject(data)) {
-    throw new MalformedSessionItemError(`Session ${sessionId} has a "data" attribute that is not a JSON object`);
-  }
+  const writeToken = stringAttribute(item, SESSION_ATTRIBUTES.writeToken);
   return {
     sessionId,
     accountId: requiredString(item, SESSION_ATTRIBUTES.accountId),
-    data,
+    data: storedData(sessionId, requiredString(item, SESSION_ATTRIBUTES.data)),
     version: requiredInteger(item, SESSION_ATTRIBUTES.version),
     createdAt: requiredString(item, SESSION_ATTRIBUTES.createdAt),
     updatedAt: requiredString(item, SESSION_ATTRIBUTES.updatedAt),
     expiresAt: requiredInteger(item, SESSION_ATTRIBUTES.expiresAt),
+    ...(writeToken === undefined ? {} : { writeToken }),
   };
 }
 
-/** A JSON object (not an array, not null), as `data` must be. */
-export function isJsonObject(value: unknown): value is SessionData {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Checked on every read because the handler embeds the text in its response as it is: an attribute that is not one
+ * JSON object would make the whole body invalid JSON. No depth bound here: the bound is for new writes, and an item
+ * written before it existed must stay readable.
+ */
+function storedData(sessionId: string, text: string): JsonText {
+  try {
+    return jsonObjectText(text);
+  } catch (err) {
+    if (!(err instanceof JsonTextError)) throw err;
+    throw new MalformedSessionItemError(`Session ${sessionId} has a "data" attribute that is not a JSON object: ${err.message}`);
+  }
 }
 
 /**

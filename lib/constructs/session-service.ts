@@ -33,7 +33,9 @@ export interface SessionServiceProps {
 
 /**
  * Default settings: sessions function in the VPC (DynamoDB through the gateway endpoint); stream consumer outside
- * the VPC, batches of 100, bisect on error, 5 retries, failed batches to an SQS on-failure destination.
+ * the VPC, batches of 100, bisect on error, 5 retries, failed batches to an SQS on-failure destination. The same queue
+ * is the consumer's replay queue: a change it cannot publish for good is parked there whole (minus session data),
+ * because the on-failure destination itself only ever receives a batch's shard and sequence numbers.
  */
 export class SessionService extends Construct {
   public readonly handler: PlatformFunction;
@@ -76,8 +78,8 @@ export class SessionService extends Construct {
       names: props.names,
       purpose: 'session-stream-failures',
       encryptionKey: props.encryptionKey,
-      deadLetterOf: 'the session stream (on-failure destination)',
-      handling: 'an operator replays the listed records from the table stream or PITR.',
+      deadLetterOf: 'the session stream (on-failure destination and the consumer\'s replay queue)',
+      handling: 'an operator replays parked records by invoking the consumer with them, and metadata-only records from the consumer\'s ERROR log lines (docs/runbook.md).',
     });
     this.streamConsumer = new PlatformFunction(this, 'StreamConsumer', {
       names: props.names,
@@ -87,13 +89,14 @@ export class SessionService extends Construct {
       logRetention: props.logRetention,
       timeout: Duration.seconds(30),
       memorySize: 256,
-      environment: { EVENT_BUS_NAME: props.eventBus.bus.eventBusName },
+      environment: { EVENT_BUS_NAME: props.eventBus.bus.eventBusName, REPLAY_QUEUE_URL: this.streamFailureQueue.queueUrl },
     });
     props.eventBus.grantPutEvents(this.streamConsumer.function);
     props.sessions.grantStreamRead(this.streamConsumer.function);
     // L1 mapping: the L2 event source would also grant wildcard KMS actions and ListStreams on "*".
     const streamArn = props.sessions.table.tableStreamArn;
     if (!streamArn) throw new Error('The session table has no stream');
+    // For the event source mapping's on-failure records (sent with the function's role) and the consumer's own replay messages.
     grantSendToQueue(this.streamConsumer.function, this.streamFailureQueue, props.encryptionKey, 'StreamFailures');
     const mapping = new lambda.CfnEventSourceMapping(this, 'StreamMapping', {
       functionName: this.streamConsumer.function.functionName,

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '../../../lambda/session-stream/handler';
 import { lambdaContext } from '../../support/lambda-context';
 import { dynamoDbStreamRecord } from '../../support/aws-contracts/lambda-events';
@@ -23,6 +24,9 @@ it('publishes a record to EVENT_BUS_NAME and reports no failures', async () => {
   const eventBridge = new EventBridgeClient(aws);
   await eventBridge.send(new CreateEventBusCommand({ Name: eventBusName }));
   eventBridge.destroy();
+  const sqs = new SQSClient(aws);
+  const replayQueue = await sqs.send(new CreateQueueCommand({ QueueName: `session-stream-failures-deployed-t${randomBytes(4).toString('hex')}` }));
+  sqs.destroy();
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_REGION: aws.region,
@@ -31,6 +35,7 @@ it('publishes a record to EVENT_BUS_NAME and reports no failures', async () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
     EVENT_BUS_NAME: eventBusName,
+    REPLAY_QUEUE_URL: replayQueue.QueueUrl,
   });
 
   const response = await handler(

@@ -1,29 +1,26 @@
 /**
- * The session stream consumer against a real EventBridge API (moto): one SessionChanged event per record, read back
- * from an SQS queue behind a rule on the bus; no session data in them; failed records as batch item failures.
+ * The session stream consumer against a real EventBridge and SQS API (moto): one SessionChanged event per record,
+ * read back from an SQS queue behind a rule on the bus; no session data in them; throttled entries retried within the
+ * invocation (a proxy in front of moto gives AWS's throttled answer); changes that cannot be published kept whole.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-  type PutEventsCommandInput,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createHandler, EVENT_BRIDGE_CLIENT_CONFIG } from '../../../lambda/session-stream/handler';
-import { eventBridgePutEvents, MAX_ENTRIES_PER_CALL, PLATFORM_EVENT_SOURCE, type PutEventsPort } from '../../../lambda/session-stream/publisher';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, type PutEventsCommandInput, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { AttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { createHandler, SESSION_STREAM_CALL_DEADLINES, type SessionStreamDeps } from '../../../lambda/session-stream/handler';
+import { PLATFORM_EVENT_SOURCE } from '../../../lambda/session-stream/publisher';
+import { REPLAY_MESSAGE_KIND, sqsReplayQueue, type ReplayMessage, type ReplayQueuePort } from '../../../lambda/session-stream/replay';
 import { TTL_PRINCIPAL as CODE_TTL_PRINCIPAL, type SessionChangeKind, type SessionChangedDetail } from '../../../lambda/session-stream/session-change';
-import { dynamoDbStreamRecord, TTL_PRINCIPAL } from '../../support/aws-contracts/lambda-events';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../../../lambda/shared/aws-clients';
+import { eventBridgePutEvents, MAX_ENTRIES_PER_CALL, type PutEventsPort } from '../../../lambda/shared/event-publisher';
+import { jsonObjectText } from '../../../lambda/shared/json-text';
+import type { LogPort } from '../../../lambda/shared/observability';
 import { ORDER_EVENT_SOURCE } from '../../../lambda/shared/order-events';
 import type { Session } from '../../../lambda/shared/session-item';
+import { putEventsAnswer, throttledPutEventsEntry } from '../../support/aws-contracts/eventbridge';
+import { dynamoDbStreamRecord, TTL_PRINCIPAL } from '../../support/aws-contracts/lambda-events';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
+import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
 /** Marks the session data, so a leak anywhere in an event is visible. */
@@ -34,18 +31,22 @@ let eventBridge: EventBridgeClient;
 let sqs: SQSClient;
 let eventBusName: string;
 let queueUrl: string;
+let replayQueueUrl: string;
+let replayQueue: ReplayQueuePort;
 /** PutEvents calls the handler made (names of commands sent by the real client, recorded by a middleware). */
 let putEventsCalls = 0;
 
+/**
+ * moto delivers each event to its SQS target in about 250 ms, one call at a time: far slower than EventBridge, so the
+ * deployed 2 s request timeout would cut off its larger batches. The handler reserves this client's worst case.
+ */
+const MOTO_DEADLINES: CallDeadlines = { ...SESSION_STREAM_CALL_DEADLINES, requestTimeoutMs: 30_000 };
+/** An invocation with time for the worst case of that client, several times over. */
+const ROOMY_CONTEXT = lambdaContext('session-stream', 10 * worstCaseCallMs(MOTO_DEADLINES));
+
 beforeAll(async () => {
   const config = awsClientConfig();
-  eventBridge = new EventBridgeClient({
-    ...config,
-    ...EVENT_BRIDGE_CLIENT_CONFIG,
-    // moto delivers each event to its SQS target in about 250 ms, one call at a time: far slower than EventBridge,
-    // so the production request timeout would cut off its larger batches.
-    requestHandler: { ...EVENT_BRIDGE_CLIENT_CONFIG.requestHandler, requestTimeout: 30_000 },
-  });
+  eventBridge = createAwsClient(EventBridgeClient, { deadlines: MOTO_DEADLINES, extra: { ...config } });
   eventBridge.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'PutEventsCommand') putEventsCalls += 1;
@@ -53,12 +54,15 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countPutEvents' },
   );
-  sqs = new SQSClient(config);
+  sqs = createAwsClient(SQSClient, { deadlines: SESSION_STREAM_CALL_DEADLINES, extra: { ...config } });
   const suffix = randomBytes(4).toString('hex');
   eventBusName = `eventbus-trading-t${suffix}`;
   await eventBridge.send(new CreateEventBusCommand({ Name: eventBusName }));
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: `session-events-t${suffix}` }));
   queueUrl = required(queue.QueueUrl);
+  const replay = await sqs.send(new CreateQueueCommand({ QueueName: `session-stream-failures-t${suffix}` }));
+  replayQueueUrl = required(replay.QueueUrl);
+  replayQueue = sqsReplayQueue(sqs, replayQueueUrl, SESSION_STREAM_CALL_DEADLINES);
   const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
   // The pattern the platform's audit rule uses: everything from the platform source.
   await eventBridge.send(
@@ -76,6 +80,7 @@ beforeAll(async () => {
 beforeEach(async () => {
   putEventsCalls = 0;
   await receiveEvents(Number.MAX_SAFE_INTEGER, 0);
+  await receiveReplays(0);
 });
 
 afterAll(() => {
@@ -97,37 +102,45 @@ interface CapturedEvent {
   readonly detail: SessionChangedDetail;
 }
 
-/** Reads (and deletes) events until `count` arrived or the queue stays empty for `idleRounds` receives. */
-async function receiveEvents(count: number, idleRounds = 2): Promise<CapturedEvent[]> {
-  const events: CapturedEvent[] = [];
+/** Reads (and deletes) message bodies from `url` until `count` arrived or the queue stays empty for `idleRounds` receives. */
+async function receiveBodies(url: string, count: number, idleRounds: number): Promise<string[]> {
+  const bodies: string[] = [];
   let idle = 0;
-  while (events.length < count && idle <= idleRounds) {
-    const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: idleRounds === 0 ? 0 : 1 }));
+  while (bodies.length < count && idle <= idleRounds) {
+    const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: idleRounds === 0 ? 0 : 1 }));
     const messages = response.Messages ?? [];
     if (messages.length === 0) {
       idle += 1;
       continue;
     }
-    for (const message of messages) {
-      const raw = required(message.Body);
-      const parsed = JSON.parse(raw) as { source: string; 'detail-type': string; time: string; detail: SessionChangedDetail };
-      events.push({ raw, source: parsed.source, detailType: parsed['detail-type'], time: parsed.time, detail: parsed.detail });
-    }
+    bodies.push(...messages.map((message) => required(message.Body)));
     await sqs.send(
       new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
+        QueueUrl: url,
         Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: required(message.ReceiptHandle) })),
       }),
     );
   }
-  return events;
+  return bodies;
+}
+
+async function receiveEvents(count: number, idleRounds = 2): Promise<CapturedEvent[]> {
+  return (await receiveBodies(queueUrl, count, idleRounds)).map((raw) => {
+    const parsed = JSON.parse(raw) as { source: string; 'detail-type': string; time: string; detail: SessionChangedDetail };
+    return { raw, source: parsed.source, detailType: parsed['detail-type'], time: parsed.time, detail: parsed.detail };
+  });
+}
+
+/** Parked changes, with the raw text kept for leak checks. SQS delivers immediately, so no waiting rounds are needed. */
+async function receiveReplays(idleRounds = 0): Promise<Array<{ raw: string; message: ReplayMessage }>> {
+  return (await receiveBodies(replayQueueUrl, Number.MAX_SAFE_INTEGER, idleRounds)).map((raw) => ({ raw, message: JSON.parse(raw) as ReplayMessage }));
 }
 
 function session(overrides: Partial<Session> = {}): Session {
   return {
     sessionId: `7c9e6679-7425-40de-944b-${randomBytes(6).toString('hex')}`,
     accountId: 'acct-1',
-    data: { card: SECRET },
+    data: jsonObjectText(JSON.stringify({ card: SECRET })),
     version: 1,
     createdAt: '2030-03-17T17:46:40.000Z',
     updatedAt: '2030-03-17T17:46:40.000Z',
@@ -141,11 +154,12 @@ function image(value: Session): Record<string, AttributeValue> {
   return {
     sessionId: { S: value.sessionId },
     accountId: { S: value.accountId },
-    data: { S: JSON.stringify(value.data) },
+    data: { S: value.data },
     version: { N: String(value.version) },
     createdAt: { S: value.createdAt },
     updatedAt: { S: value.updatedAt },
     expiresAt: { N: String(value.expiresAt) },
+    ...(value.writeToken === undefined ? {} : { writeToken: { S: value.writeToken } }),
   };
 }
 
@@ -174,8 +188,29 @@ function sequenceOf(value: DynamoDBRecord): string {
   return required(value.dynamodb?.SequenceNumber);
 }
 
-const consumer = (putEvents: PutEventsPort = eventBridgePutEvents(eventBridge), busName = eventBusName) =>
-  createHandler({ putEvents, eventBusName: busName, clock: () => new Date('2031-01-01T00:00:00Z') });
+/** A log that keeps its lines, to read what the handler logged about a failure. */
+function recordingLogger(): LogPort & { readonly lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> } {
+  const lines: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
+  const at = (level: string) => (message: string, ...attributes: Record<string, unknown>[]) => void lines.push({ level, message, attributes: Object.assign({}, ...attributes) as Record<string, unknown> });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** No real waiting between rounds: the tests prove the rounds happen, not how long they wait. */
+const FAST_RETRY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000, sleep: async () => undefined, random: () => 0.5 } as const;
+
+/** The consumer against moto; `context` defaults to an invocation with plenty of time. */
+function consumer(deps: Partial<SessionStreamDeps> = {}, context: Context = ROOMY_CONTEXT): (event: DynamoDBStreamEvent) => ReturnType<ReturnType<typeof createHandler>> {
+  const handler = createHandler({
+    putEvents: eventBridgePutEvents(eventBridge),
+    putEventsDeadlines: MOTO_DEADLINES,
+    eventBusName,
+    replayQueue,
+    retry: FAST_RETRY,
+    clock: () => new Date('2031-01-01T00:00:00Z'),
+    ...deps,
+  });
+  return (event) => handler(event, context);
+}
 
 describe('publishing', () => {
   it('recognises TTL deletions by the principal AWS documents for them', () => {
@@ -184,7 +219,7 @@ describe('publishing', () => {
 
   it('puts one SessionChanged event per record, with what changed and never the session data', async () => {
     const created = session();
-    const updated = { ...created, version: 2, data: { card: SECRET, step: 2 } };
+    const updated = { ...created, version: 2, data: jsonObjectText(JSON.stringify({ card: SECRET, step: 2 })) };
     const deletedByClient = session({ accountId: 'acct-2', version: 3 });
     const expiredByTtl = session({ accountId: 'acct-3', version: 5 });
     const records = [
@@ -258,42 +293,183 @@ describe('publishing', () => {
   });
 });
 
-describe('failures', () => {
-  it('reports every record as a batch item failure when the bus does not exist', async () => {
-    const records = [record('INSERT', undefined, session()), record('MODIFY', session(), session({ version: 2 }))];
-    const totals = new Map<string, number>();
-    const handler = createHandler({
-      putEvents: eventBridgePutEvents(eventBridge),
-      eventBusName: `eventbus-missing-${randomBytes(4).toString('hex')}`,
-      metrics: { addMetric: (name: string, _unit: unknown, value: number) => void totals.set(name, value), publishStoredMetrics: () => undefined },
-    });
-    const response = await handler(streamEvent(records));
-    expect(response.batchItemFailures).toEqual(records.map((value) => ({ itemIdentifier: sequenceOf(value) })));
-    expect(Object.fromEntries(totals)).toEqual({ SessionEventsPublished: 0, SessionEventsFailed: 2 });
+describe('throttled entries', () => {
+  const PUT_EVENTS = 'AWSEvents.PutEvents';
+  let proxy: FaultProxy | undefined;
+
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
   });
 
-  it('fails only the records whose entries EventBridge refused, matching results to entries by position', async () => {
+  /** The stream record an entry was made from. */
+  const streamEventIdOf = (entry: PutEventsRequestEntry): string => (JSON.parse(required(entry.Detail)) as SessionChangedDetail).streamEventId;
+
+  /**
+   * EventBridge through a proxy that marks the entries `throttle` picks ThrottlingException: the other entries of the
+   * call are forwarded to moto (which never throttles) and its results put back in their positions, so the answer is
+   * AWS's documented partial failure.
+   */
+  async function throttlingEventBridge(throttle: (callOrdinal: number, streamEventId: string) => boolean): Promise<{ putEvents: PutEventsPort; proxy: FaultProxy }> {
+    const started = await startFaultProxy(awsClientConfig().endpoint, (call) => {
+      if (call.target !== PUT_EVENTS) return { kind: 'pass' };
+      return {
+        kind: 'answer',
+        answer: async (forward) => {
+          const request = JSON.parse(call.body) as { Entries: PutEventsRequestEntry[] };
+          const throttled = request.Entries.map((entry) => throttle(call.ordinal, streamEventIdOf(entry)));
+          const kept = request.Entries.filter((_entry, index) => throttled[index] !== true);
+          const accepted: PutEventsResultEntry[] =
+            kept.length === 0 ? [] : (JSON.parse((await forward(JSON.stringify({ ...request, Entries: kept }))).body) as { Entries: PutEventsResultEntry[] }).Entries;
+          const results = request.Entries.map((_entry, index) => (throttled[index] === true ? throttledPutEventsEntry() : required(accepted.shift())));
+          return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: putEventsAnswer(results) };
+        },
+      };
+    });
+    proxy = started;
+    const client = createAwsClient(EventBridgeClient, { deadlines: MOTO_DEADLINES, extra: { ...awsClientConfig(), endpoint: started.endpoint } });
+    return { putEvents: eventBridgePutEvents(client), proxy: started };
+  }
+
+  const entriesOf = (call: { body: string }): PutEventsRequestEntry[] => (JSON.parse(call.body) as { Entries: PutEventsRequestEntry[] }).Entries;
+
+  it('retries a throttled entry within the invocation, with backoff, and publishes every event once', async () => {
+    const records = [0, 1, 2].map(() => record('INSERT', undefined, session()));
+    const waits: number[] = [];
+    const { putEvents, proxy: faults } = await throttlingEventBridge((ordinal, id) => ordinal === 1 && id === records[1]?.eventID);
+    const response = await consumer({ putEvents, retry: { ...FAST_RETRY, sleep: async (ms) => void waits.push(ms) } })(streamEvent(records));
+
+    expect(response.batchItemFailures).toEqual([]);
+    const calls = faults.calls(PUT_EVENTS);
+    expect(calls).toHaveLength(2);
+    // The second round carries only the throttled entry.
+    expect(entriesOf(required(calls[1])).map(streamEventIdOf)).toEqual([records[1]?.eventID]);
+    // Full jitter of the first backoff window (base 100 ms) with random() = 0.5.
+    expect(waits).toEqual([50]);
+    const events = await receiveEvents(records.length);
+    expect(events.map((event) => event.detail.streamEventId).sort()).toEqual(records.map((value) => value.eventID).sort());
+    expect(await receiveReplays()).toEqual([]);
+  });
+
+  it('returns a record still throttled after the last round as a batch failure, and logs its full change (no data)', async () => {
+    const records = [record('INSERT', undefined, session()), record('MODIFY', session(), session({ version: 2 }))];
+    const logger = recordingLogger();
+    const { putEvents, proxy: faults } = await throttlingEventBridge((_ordinal, id) => id === records[1]?.eventID);
+    const response = await consumer({ putEvents, logger, retry: { ...FAST_RETRY, maxAttempts: 3 } })(streamEvent(records));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(required(records[1])) }]);
+    expect(faults.calls(PUT_EVENTS)).toHaveLength(3);
+    // Transient: left to the event source's retries, not parked (the failure queue would alarm on a blip).
+    expect(await receiveReplays()).toEqual([]);
+    const line = logger.lines.find((entry) => entry.level === 'error');
+    expect(line?.message).toMatch(/not published/);
+    expect(line?.attributes['sequenceNumber']).toBe(sequenceOf(required(records[1])));
+    const replay = line?.attributes['replay'] as ReplayMessage;
+    expect(replay).toMatchObject({ kind: REPLAY_MESSAGE_KIND, retryable: true, omittedAttributes: ['data'] });
+    expect(replay.reason).toContain('ThrottlingException');
+    expect(replay.record.dynamodb).toMatchObject({ Keys: records[1]?.dynamodb?.Keys, SequenceNumber: sequenceOf(required(records[1])) });
+    expect(replay.record.dynamodb?.NewImage).toEqual({ ...records[1]?.dynamodb?.NewImage, data: undefined });
+    expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
+  });
+
+  it('does not start a round the invocation has no time left for', async () => {
+    const records = [record('INSERT', undefined, session()), record('INSERT', undefined, session())];
+    const { putEvents, proxy: faults } = await throttlingEventBridge((_ordinal, id) => id === records[0]?.eventID);
+    // Exactly one call's worst case plus the handler's reserve: the first round starts, a backoff would not fit.
+    const context = lambdaContext('session-stream', worstCaseCallMs(MOTO_DEADLINES) + 500);
+    const response = await consumer({ putEvents }, context)(streamEvent(records));
+    expect(faults.calls(PUT_EVENTS)).toHaveLength(1);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(required(records[0])) }]);
+    await receiveEvents(1);
+  });
+});
+
+describe('changes that cannot be published', () => {
+  it('parks every record with its full change when EventBridge refuses it for good (the bus does not exist)', async () => {
+    const records = [record('INSERT', undefined, session()), record('MODIFY', session(), session({ version: 2 }))];
+    const totals = new Map<string, number>();
+    const response = await consumer({
+      eventBusName: `eventbus-missing-${randomBytes(4).toString('hex')}`,
+      metrics: { addMetric: (name: string, _unit: unknown, value: number) => void totals.set(name, value), publishStoredMetrics: () => undefined },
+    })(streamEvent(records));
+    // Parked, so the shard moves on instead of holding these records for five retries that cannot succeed.
+    expect(response.batchItemFailures).toEqual([]);
+    const replays = await receiveReplays();
+    expect(replays.map(({ message }) => message.record.dynamodb?.SequenceNumber).sort()).toEqual(records.map(sequenceOf).sort());
+    expect(Object.fromEntries(totals)).toEqual({ SessionEventsPublished: 0, SessionEventsFailed: 2, SessionChangesParked: 2 });
+  });
+
+  it('parks only the records whose entries EventBridge refused, matching results to entries by position', async () => {
     const records = [0, 1, 2].map(() => record('INSERT', undefined, session()));
     // moto itself refuses an entry without a DetailType; the second entry is sent without one.
     const dropSecondDetailType: PutEventsPort = (input: PutEventsCommandInput) =>
       eventBridgePutEvents(eventBridge)({
         Entries: (input.Entries ?? []).map((entry, index) => (index === 1 ? { ...entry, DetailType: undefined } : entry)),
       });
-    const response = await consumer(dropSecondDetailType)(streamEvent(records));
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(required(records[1])) }]);
+    const response = await consumer({ putEvents: dropSecondDetailType })(streamEvent(records));
+    expect(response.batchItemFailures).toEqual([]);
     const events = await receiveEvents(2);
     expect(events.map((event) => event.detail.streamEventId).sort()).toEqual([records[0]?.eventID, records[2]?.eventID].sort());
+    const replays = await receiveReplays();
+    expect(replays.map(({ message }) => message.record.eventID)).toEqual([records[1]?.eventID]);
+    expect(replays[0]?.message.retryable).toBe(false);
   });
 
-  it('fails a record that is not a session change and publishes the rest', async () => {
+  it('parks a record that is not a session change and publishes the rest', async () => {
     const good = record('INSERT', undefined, session());
     const noImage = record('MODIFY', session(), session({ version: 2 }));
     delete noImage.dynamodb?.NewImage;
     const notASession = record('INSERT', undefined, session());
     delete notASession.dynamodb?.NewImage?.['accountId'];
     const response = await consumer()(streamEvent([good, noImage, notASession]));
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(noImage) }, { itemIdentifier: sequenceOf(notASession) }]);
+    expect(response.batchItemFailures).toEqual([]);
     const events = await receiveEvents(1);
     expect(events.map((event) => event.detail.streamEventId)).toEqual([good.eventID]);
+    const reasons = new Map((await receiveReplays()).map(({ message }) => [message.record.eventID, message.reason]));
+    expect(reasons.get(noImage.eventID)).toContain('dynamodb.NewImage');
+    expect(reasons.get(notASession.eventID)).toContain('accountId');
+  });
+
+  it('keeps everything a replay needs and no session data; invoking the consumer with the parked record publishes it', async () => {
+    const expired = session({ accountId: 'acct-ttl', version: 4, writeToken: 'req:abc' });
+    const ttlRecord = record('REMOVE', expired, undefined, { ttl: true });
+    const withExtra = { ...required(ttlRecord.dynamodb?.OldImage), note: { S: 'hand-made' } };
+    const parkedRecord: DynamoDBRecord = { ...ttlRecord, dynamodb: { ...ttlRecord.dynamodb, OldImage: withExtra } };
+    const refuseAll: PutEventsPort = async (input) => ({
+      FailedEntryCount: input.Entries?.length ?? 0,
+      Entries: (input.Entries ?? []).map(() => ({ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' })),
+    });
+    expect((await consumer({ putEvents: refuseAll })(streamEvent([parkedRecord]))).batchItemFailures).toEqual([]);
+
+    const [parked] = await receiveReplays();
+    expect(parked?.raw).not.toContain(SECRET);
+    expect(parked?.message).toMatchObject({ kind: REPLAY_MESSAGE_KIND, formatVersion: 1, retryable: false, omittedAttributes: ['data', 'note'], failedAt: '2031-01-01T00:00:00.000Z' });
+    expect(parked?.message.reason).toContain('AccessDeniedException');
+    const kept = required(parked?.message.record);
+    expect(kept).toMatchObject({
+      eventID: ttlRecord.eventID,
+      eventName: 'REMOVE',
+      eventSourceARN: ttlRecord.eventSourceARN,
+      userIdentity: { type: 'Service', principalId: TTL_PRINCIPAL },
+      dynamodb: { Keys: ttlRecord.dynamodb?.Keys, SequenceNumber: sequenceOf(ttlRecord), ApproximateCreationDateTime: CHANGED_AT, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    expect(Object.keys(kept.dynamodb?.OldImage ?? {}).sort()).toEqual(['accountId', 'createdAt', 'expiresAt', 'sessionId', 'updatedAt', 'version', 'writeToken']);
+
+    // The replay an operator runs once the cause is fixed: the same event, with the same id to de-duplicate on.
+    expect((await consumer()(streamEvent([kept]))).batchItemFailures).toEqual([]);
+    const [event] = await receiveEvents(1);
+    expect(event?.detail).toMatchObject({ streamEventId: ttlRecord.eventID, sessionId: expired.sessionId, change: 'REMOVE', version: 4, expired: true });
+  });
+
+  it('returns a record as a batch failure when it can be neither published nor parked', async () => {
+    const records = [record('INSERT', undefined, session())];
+    delete records[0]?.dynamodb?.NewImage;
+    const logger = recordingLogger();
+    const goneQueue = sqsReplayQueue(sqs, `${replayQueueUrl}-deleted`, SESSION_STREAM_CALL_DEADLINES);
+    const response = await consumer({ replayQueue: goneQueue, logger })(streamEvent(records));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(required(records[0])) }]);
+    const line = logger.lines.find((entry) => entry.level === 'error');
+    expect(line?.message).toMatch(/could not be parked/);
+    expect((line?.attributes['replay'] as ReplayMessage).record.eventID).toBe(records[0]?.eventID);
   });
 });

@@ -1,17 +1,23 @@
 /**
  * The sessions API handler against a real DynamoDB API (moto): round trip, optimistic locking with the current
- * version on a stale write, expiry before TTL deletes the item, sliding expiry, consistent reads, and 400s that name the field.
+ * version on a stale write, expiry before TTL deletes the item, sliding expiry, consistent reads, 400s that name the
+ * field, data returned digit for digit, and writes whose acknowledgement a proxy in front of moto loses or delays.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { sessionSettingsFromEnv } from '../../../lambda/sessions/config';
-import { createHandler, type SessionsEvent, type SessionsHandler } from '../../../lambda/sessions/handler';
-import { MAX_DATA_BYTES } from '../../../lambda/sessions/session-request';
-import { DynamoDbSessionStore, SESSION_DYNAMODB_CLIENT_CONFIG } from '../../../lambda/sessions/session-store';
+import { createHandler, type SessionsDeps, type SessionsEvent, type SessionsHandler } from '../../../lambda/sessions/handler';
+import { MAX_DATA_BYTES, MAX_DATA_DEPTH } from '../../../lambda/sessions/session-request';
+import { RESPONSE_RESERVE_MS } from '../../../lambda/sessions/session-service';
+import { createSessionStore, DynamoDbSessionStore, SESSION_CALL_DEADLINES } from '../../../lambda/sessions/session-store';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../../../lambda/shared/aws-clients';
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import { fromSessionItem, type Session } from '../../../lambda/shared/session-item';
 import { startSilentServer } from '../health/silent-server';
 import { apiGatewayProxyEvent } from '../../support/aws-contracts/api-gateway-proxy';
+import { startFaultProxy, type Fault, type FaultProxy, type ProxiedCall } from '../../support/fault-proxy';
+import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
 const TTL_SECONDS = 3_600;
@@ -33,7 +39,8 @@ let sessions: SessionsHandler;
 
 beforeAll(async () => {
   tableName = `table-sessions-t${randomBytes(4).toString('hex')}`;
-  dynamodb = new DynamoDBClient({ ...awsClientConfig(), ...SESSION_DYNAMODB_CLIENT_CONFIG });
+  // The deployed function's client settings (shared factory, its deadlines), pointed at moto.
+  dynamodb = createAwsClient(DynamoDBClient, { deadlines: SESSION_CALL_DEADLINES, extra: { ...awsClientConfig() } });
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
       sent.push({ name: context.commandName ?? 'unknown', input: { ...(args.input as Record<string, unknown>) } });
@@ -74,6 +81,9 @@ interface Call {
   readonly body?: unknown;
   readonly rawBody?: string;
   readonly query?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  /** @default a fresh one per event, as API Gateway gives every request its own */
+  readonly requestId?: string;
 }
 
 function event(method: string, call: Call = {}): SessionsEvent {
@@ -85,7 +95,8 @@ function event(method: string, call: Call = {}): SessionsEvent {
     ...(call.sessionId === undefined ? {} : { pathParameters: { sessionId: call.sessionId } }),
     ...(call.query === undefined ? {} : { query: call.query }),
     ...(body === undefined ? {} : { body }),
-    requestId: 'test-request',
+    ...(call.headers === undefined ? {} : { headers: call.headers }),
+    ...(call.requestId === undefined ? {} : { requestId: call.requestId }),
   });
 }
 
@@ -93,12 +104,14 @@ interface Answer {
   readonly statusCode: number;
   readonly headers: Record<string, unknown>;
   readonly body: Record<string, unknown>;
+  /** The body as the handler wrote it, for checks that parsing would hide (number digits). */
+  readonly text: string;
 }
 
-async function send(method: string, call: Call = {}, handler: SessionsHandler = sessions): Promise<Answer> {
-  const result = await handler(event(method, call));
+async function send(method: string, call: Call = {}, handler: SessionsHandler = sessions, context?: Context): Promise<Answer> {
+  const result = await handler(event(method, call), context);
   const body: unknown = result.body === '' ? {} : JSON.parse(result.body);
-  return { statusCode: result.statusCode, headers: { ...result.headers }, body: body as Record<string, unknown> };
+  return { statusCode: result.statusCode, headers: { ...result.headers }, body: body as Record<string, unknown>, text: result.body };
 }
 
 async function create(data: Record<string, unknown> = { cart: ['AAPL'] }, accountId = 'acct-1'): Promise<Session> {
@@ -107,10 +120,18 @@ async function create(data: Record<string, unknown> = { cart: ['AAPL'] }, accoun
   return answer.body as unknown as Session;
 }
 
-/** The item as it is in the table, read directly (not through the handler). */
-async function storedItem(sessionId: string): Promise<Session | undefined> {
+/** The stored session as decoded from the table, read directly (not through the handler). */
+async function storedSession(sessionId: string): Promise<Session | undefined> {
   const response = await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { sessionId: { S: sessionId } }, ConsistentRead: true }));
   return response.Item === undefined ? undefined : fromSessionItem(response.Item);
+}
+
+/** The stored session in the shape clients see (data parsed, no write token), to compare with an answer's body. */
+async function storedItem(sessionId: string): Promise<Record<string, unknown> | undefined> {
+  const stored = await storedSession(sessionId);
+  if (stored === undefined) return undefined;
+  const { writeToken: _token, data, ...rest } = stored;
+  return { ...rest, data: JSON.parse(data) as unknown };
 }
 
 describe('round trip', () => {
@@ -358,25 +379,17 @@ describe('bad input', () => {
 describe('faults', () => {
   it('answers 503 with Retry-After and no internal detail when DynamoDB hangs', async () => {
     const hung = await startSilentServer();
-    const unreachable = new DynamoDBClient({
-      ...awsClientConfig(),
-      ...SESSION_DYNAMODB_CLIENT_CONFIG,
-      endpoint: `http://127.0.0.1:${hung.port}`,
-      requestHandler: { connectionTimeout: 200, requestTimeout: 200, throwOnRequestTimeout: true },
-    });
+    const deadlines: CallDeadlines = { connectionTimeoutMs: 200, requestTimeoutMs: 200, maxAttempts: 3 };
+    const store = createSessionStore(tableName, { deadlines, extra: { ...awsClientConfig(), endpoint: `http://127.0.0.1:${hung.port}` } });
     try {
-      const handler = createHandler({
-        store: new DynamoDbSessionStore(unreachable, tableName),
-        config: { ttlSeconds: TTL_SECONDS, refreshGranularitySeconds: 60 },
-      });
+      const handler = createHandler({ store, config: { ttlSeconds: TTL_SECONDS, refreshGranularitySeconds: 60 } });
       const answer = await send('POST', { body: { accountId: 'a' } }, handler);
       expect(answer.statusCode).toBe(503);
       expect(answer.headers['Retry-After']).toBe('1');
       expect(JSON.stringify(answer.body)).not.toMatch(/127\.0\.0\.1|timed? ?out|table-sessions/i);
       // The standard retry strategy's bounded attempts, each on a fresh connection.
-      expect(hung.connections()).toBe(SESSION_DYNAMODB_CLIENT_CONFIG.maxAttempts);
+      expect(hung.connections()).toBe(deadlines.maxAttempts);
     } finally {
-      unreachable.destroy();
       await hung.close();
     }
   });
@@ -411,5 +424,217 @@ describe('sessionSettingsFromEnv', () => {
     expect(() => sessionSettingsFromEnv({})).toThrow(ConfigurationError);
     expect(() => sessionSettingsFromEnv({ SESSION_TABLE_NAME: 't', SESSION_TTL_SECONDS: '1h' })).toThrow(/SESSION_TTL_SECONDS/);
     expect(() => sessionSettingsFromEnv({ SESSION_TABLE_NAME: 't', SESSION_TTL_SECONDS: '5' })).toThrow(/SESSION_TTL_SECONDS/);
+  });
+});
+
+describe('data is returned exactly as sent', () => {
+  // JSON.parse would make these 1.1 and 12345678901234567000; DynamoDB's own Number type stops at 38 digits.
+  const precise = '{"price":1.10,"big":12345678901234567890,"exact":123456789012345678901234567890123456789012,"small":1E-400,"neg":-0.0}';
+
+  it('keeps every number digit for digit through POST, GET and PUT (whitespace aside)', async () => {
+    const created = await send('POST', { rawBody: `{ "accountId": "acct-1", "data": ${precise.replace(/,/g, ', ')} }` });
+    expect(created.statusCode).toBe(201);
+    expect(created.text).toContain(`"data":${precise}`);
+    const sessionId = String(created.body['sessionId']);
+    expect((await storedSession(sessionId))?.data).toBe(precise);
+    expect((await send('GET', { sessionId })).text).toContain(`"data":${precise}`);
+
+    const changed = '{"price":99.990,"qty":100000000000000000001}';
+    const updated = await send('PUT', { sessionId, rawBody: `{"version":1,"data":${changed}}` });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.text).toContain(`"data":${changed}`);
+    expect((await send('GET', { sessionId })).text).toContain(`"data":${changed}`);
+  });
+
+  it('keeps strings as written, escapes included', async () => {
+    const data = '{"note":"Z\\u00fcrich \\"quoted\\" \\/ ✓","empty":"","nested":{"list":[true,false,null,[]]}}';
+    const created = await send('POST', { rawBody: `{"accountId":"acct-1","data":${data}}` });
+    expect(created.text).toContain(`"data":${data}`);
+    expect(created.body['data']).toEqual({ note: 'Zürich "quoted" / ✓', empty: '', nested: { list: [true, false, null, []] } });
+  });
+
+  it('answers over-deep data (5,000 nested arrays, 10 kB) with a 400 naming data, not a 500', async () => {
+    const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    for (const answer of [
+      await send('POST', { rawBody: `{"accountId":"acct-1","data":{"deep":${deep}}}` }),
+      await send('PUT', { sessionId: (await create()).sessionId, rawBody: `{"version":1,"data":{"deep":${deep}}}` }),
+    ]) {
+      expect(answer.statusCode).toBe(400);
+      expect(answer.body['field']).toBe('data');
+      expect(String(answer.body['message'])).toContain(`deeper than ${MAX_DATA_DEPTH} levels`);
+    }
+  });
+
+  it(`accepts data nested ${MAX_DATA_DEPTH} levels deep and refuses one level more`, async () => {
+    const nested = (levels: number): string => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+    expect((await send('POST', { rawBody: `{"accountId":"a","data":${nested(MAX_DATA_DEPTH)}}` })).statusCode).toBe(201);
+    const over = await send('POST', { rawBody: `{"accountId":"a","data":${nested(MAX_DATA_DEPTH + 1)}}` });
+    expect(over.statusCode).toBe(400);
+    expect(over.body['field']).toBe('data');
+  });
+
+  it('refuses a body that names a field twice, or holds a lone surrogate', async () => {
+    const twice = await send('POST', { rawBody: '{"accountId":"a","data":{},"data":{"x":1}}' });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.body['field']).toBe('data');
+    const surrogate = await send('POST', { rawBody: '{"accountId":"a","data":{"x":"\ud800"}}' });
+    expect(surrogate.statusCode).toBe(400);
+    expect(surrogate.body['field']).toBe('body');
+  });
+});
+
+describe('time budget', () => {
+  it('answers 503 without calling DynamoDB when the invocation has less time left than a call can take', async () => {
+    const store = new DynamoDbSessionStore(dynamodb, tableName);
+    const context = lambdaContext('sessions', store.worstCaseCallMs + RESPONSE_RESERVE_MS - 1);
+    sent.length = 0;
+    const answer = await send('POST', { body: { accountId: 'a' } }, sessions, context);
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers['Retry-After']).toBe('1');
+    expect(sent).toEqual([]);
+  });
+
+  it('serves a read without extending expiry when only one call still fits', async () => {
+    const session = await create();
+    advance(600);
+    const oneCall = worstCaseCallMs(SESSION_CALL_DEADLINES) + RESPONSE_RESERVE_MS;
+    // The first check (before GetItem) passes; by the second (before the refresh) the clock has moved on.
+    const remaining = [oneCall, oneCall - 1];
+    const context: Context = { ...lambdaContext('sessions', 0), getRemainingTimeInMillis: () => remaining.shift() ?? 0 };
+    sent.length = 0;
+    const read = await send('GET', { sessionId: session.sessionId }, sessions, context);
+    expect(read.statusCode).toBe(200);
+    expect(read.body['expiresAt']).toBe(session.expiresAt);
+    expect(sent.map((command) => command.name)).toEqual(['GetItemCommand']);
+  });
+});
+
+describe('lost acknowledgements', () => {
+  /**
+   * The deployed deadlines, but a shorter request timeout so the delayed-answer case stays quick. The proxy answers
+   * after moto has applied the write; the SDK's standard retry strategy resends on ECONNRESET and TimeoutError alike.
+   */
+  const deadlines: CallDeadlines = { connectionTimeoutMs: 500, requestTimeoutMs: 400, maxAttempts: 3 };
+  const PUT_ITEM = 'DynamoDB_20120810.PutItem';
+  const UPDATE_ITEM = 'DynamoDB_20120810.UpdateItem';
+  const DELETE_ITEM = 'DynamoDB_20120810.DeleteItem';
+  let proxy: FaultProxy | undefined;
+
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  /** A handler whose DynamoDB calls go through a proxy that applies `fault` to the first call with `target`. */
+  async function handlerBehind(target: string, fault: Fault, deps: Partial<SessionsDeps> = {}): Promise<{ handler: SessionsHandler; proxy: FaultProxy }> {
+    const started = await startFaultProxy(awsClientConfig().endpoint, (call: ProxiedCall) => (call.target === target && call.ordinal === 1 ? fault : { kind: 'pass' }));
+    proxy = started;
+    const store = createSessionStore(tableName, { deadlines, extra: { ...awsClientConfig(), endpoint: started.endpoint } });
+    const handler = createHandler({ store, config: { ttlSeconds: TTL_SECONDS, refreshGranularitySeconds: 60 }, clock: () => now, ...deps });
+    return { handler, proxy: started };
+  }
+
+  it('answers 201, not 409 "already taken", when the PutItem of a POST landed but its answer was lost', async () => {
+    let ids = 0;
+    const accountId = `acct-lost-${randomBytes(3).toString('hex')}`;
+    const { handler, proxy: faults } = await handlerBehind(PUT_ITEM, { kind: 'dropAnswer' }, {
+      newSessionId: () => {
+        ids += 1;
+        return `5a0c1e2f-3b4d-4e6f-8a1b-${randomBytes(6).toString('hex')}`;
+      },
+    });
+    const created = await send('POST', { body: { accountId, data: { step: 1 } } }, handler);
+
+    expect(created.statusCode).toBe(201);
+    // The SDK resent the write after the reset; the resend failed its own condition and found this request's item.
+    expect(faults.calls(PUT_ITEM)).toHaveLength(2);
+    expect(ids).toBe(1);
+    const sessionId = String(created.body['sessionId']);
+    expect(await storedItem(sessionId)).toEqual(created.body);
+    const items = await dynamodb.send(
+      new ScanCommand({ TableName: tableName, FilterExpression: 'accountId = :a', ExpressionAttributeValues: { ':a': { S: accountId } }, ConsistentRead: true }),
+    );
+    expect(items.Count).toBe(1);
+  });
+
+  it('answers 200, not 409, when the UpdateItem of a PUT landed but its answer was lost, and applies it once', async () => {
+    const session = await create({ step: 1 });
+    const { handler, proxy: faults } = await handlerBehind(UPDATE_ITEM, { kind: 'dropAnswer' });
+    advance(30);
+    const updated = await send('PUT', { sessionId: session.sessionId, rawBody: '{"version":1,"data":{"step":2,"price":1.10}}' }, handler);
+
+    expect(updated.statusCode).toBe(200);
+    expect(updated.body).toMatchObject({ version: 2, updatedAt: now.toISOString() });
+    expect(updated.text).toContain('"data":{"step":2,"price":1.10}');
+    expect(faults.calls(UPDATE_ITEM)).toHaveLength(2);
+    // Version 2, not 3: the resend was refused by the version condition, so the change is in the table once.
+    expect(await storedItem(session.sessionId)).toEqual(updated.body);
+  });
+
+  it('answers 200 when the UpdateItem answer comes back after the request timeout', async () => {
+    const session = await create({ step: 1 });
+    const { handler, proxy: faults } = await handlerBehind(UPDATE_ITEM, { kind: 'delayAnswer', ms: deadlines.requestTimeoutMs * 3 });
+    const updated = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } } }, handler);
+    expect(updated.statusCode).toBe(200);
+    expect(updated.body['version']).toBe(2);
+    expect(faults.calls(UPDATE_ITEM)).toHaveLength(2);
+    expect((await storedSession(session.sessionId))?.version).toBe(2);
+  });
+
+  it('answers 204, not 404, when the DeleteItem landed but its answer was lost', async () => {
+    const session = await create();
+    const { handler, proxy: faults } = await handlerBehind(DELETE_ITEM, { kind: 'dropAnswer' });
+    const deleted = await send('DELETE', { sessionId: session.sessionId, query: { version: '1' } }, handler);
+    expect(deleted.statusCode).toBe(204);
+    expect(faults.calls(DELETE_ITEM)).toHaveLength(2);
+    expect(await storedItem(session.sessionId)).toBeUndefined();
+  });
+
+  it('still answers 404 when the first DeleteItem attempt finds no session', async () => {
+    const { handler } = await handlerBehind(DELETE_ITEM, { kind: 'pass' });
+    const answer = await send('DELETE', { sessionId: '3f1b6c2e-8d4a-4c7e-9b1a-2e5f7a9c0d13', query: { version: '1' } }, handler);
+    expect(answer.statusCode).toBe(404);
+  });
+
+  it('stores the write token in the same write as the version, and never shows it to clients', async () => {
+    const created = await send('POST', { body: { accountId: 'a' }, requestId: 'req-create-1' });
+    const sessionId = String(created.body['sessionId']);
+    expect((await storedSession(sessionId))?.writeToken).toBe('req:req-create-1');
+    const updated = await send('PUT', { sessionId, body: { version: 1, data: {} }, headers: { 'idempotency-key': '"0b9f3c1e-7d2a-4f5b-9c8e-1a2b3c4d5e6f"' } });
+    expect((await storedSession(sessionId))?.writeToken).toBe('key:0b9f3c1e-7d2a-4f5b-9c8e-1a2b3c4d5e6f');
+    expect(Object.keys(updated.body)).not.toContain('writeToken');
+    expect(updated.text).not.toContain('0b9f3c1e');
+  });
+});
+
+describe('client retries with an Idempotency-Key', () => {
+  const key = '9d7c5b3a-1e2f-4a6b-8c0d-2e4f6a8b0c1d';
+
+  it('answers a repeated PUT with the same key and body as the success it was, not 409', async () => {
+    const session = await create({ step: 1 });
+    const first = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } }, headers: { 'Idempotency-Key': key } });
+    // The client never saw `first` (its HTTP answer was lost) and sends the same request again: a new API Gateway request.
+    const again = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } }, headers: { 'Idempotency-Key': key } });
+    expect(first.statusCode).toBe(200);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect((await storedSession(session.sessionId))?.version).toBe(2);
+  });
+
+  it('still answers 409 to a repeat without a key, or with the key but another body', async () => {
+    const session = await create({ step: 1 });
+    await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } }, headers: { 'Idempotency-Key': key } });
+    const withoutKey = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 2 } } });
+    expect(withoutKey.statusCode).toBe(409);
+    expect(withoutKey.body['currentVersion']).toBe(2);
+    const otherBody = await send('PUT', { sessionId: session.sessionId, body: { version: 1, data: { step: 3 } }, headers: { 'Idempotency-Key': key } });
+    expect(otherBody.statusCode).toBe(409);
+    expect(await storedItem(session.sessionId)).toMatchObject({ version: 2, data: { step: 2 } });
+  });
+
+  it.each(['', 'has space', 'a"b', 'x'.repeat(256)])('refuses the key %j with a 400 naming the header', async (bad) => {
+    const answer = await send('POST', { body: { accountId: 'a' }, headers: { 'Idempotency-Key': bad } });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body['field']).toBe('Idempotency-Key');
   });
 });

@@ -42,6 +42,22 @@ describe('sessions API', () => {
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('StreamFailureQueue'), 'Arn'] } } },
     });
   });
+
+  it('gives the stream consumer the failure queue as its replay queue, with the right to send to it through its key', () => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lambda-session-stream-us-east-1-test',
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: Match.anyValue(), REPLAY_QUEUE_URL: { Ref: Match.stringLikeRegexp('StreamFailureQueue') } }) },
+    });
+    service.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('StreamConsumerRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'StreamFailures', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('StreamFailureQueue'), 'Arn'] } }),
+          Match.objectLike({ Sid: 'StreamFailuresKms', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'kms:ViaService': Match.stringLikeRegexp('^sqs\\.') } } }),
+        ]),
+      },
+    });
+  });
 });
 
 describe('deep health endpoint', () => {
