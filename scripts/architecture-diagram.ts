@@ -48,7 +48,8 @@ export function architectureDiagram(): string {
       if (!(construct instanceof CfnElement) || Stack.of(construct) !== stack) continue;
       const owner = ownerOf(construct, stack);
       // CDK's own providers (and their adopted log groups) are plumbing, not architecture.
-      if (!owner || owner === construct || /^(Custom::|Publish|cdk-)/.test(owner.node.id)) continue;
+      // AwsCustomResource's singleton provider is named AWS + a fixed UUID (without dashes).
+      if (!owner || owner === construct || /^(Custom::|Publish|cdk-|AWS[0-9a-f]{32}$)/.test(owner.node.id)) continue;
       ownersByLogicalId.set(`${stack.node.id}:${stack.resolve(construct.logicalId) as string}`, nodeId(stack.node.id, owner.node.id));
       owners.add(owner.node.id);
     }

@@ -37,7 +37,7 @@ export function healthSetupFromEnv(clients: HealthClients, source: EnvSource = p
       logger,
       applicationName,
       // One connection: checks never overlap in a container (the cache shares the one in flight).
-      max: 1,
+      max: intEnv('DB_POOL_MAX', 1, { min: 1, max: 2, source }),
       // Within the check's own timeout, so a dead endpoint frees its slot by the next check, and a hung secret
       // read cannot pin the container to "database down" after Secrets Manager recovered.
       connectionTimeoutMs: timeoutMs,

@@ -7,7 +7,7 @@ import { ConfigurationError, describeValue, errorMessage, isTransientError, Tran
 import { intEnv, requireEnv, type EnvSource } from '../shared/env';
 import { compareDecimals, isDecimalString } from '../shared/order-schema';
 import type { RiskLimits } from './decide';
-import { DEFAULT_REDELIVERY, type RedeliverySchedule } from './redelivery';
+import { DEFAULT_REDELIVERY, type RedeliverySchedule } from './redelivery-schedule';
 
 export interface ProcessorSettings {
   readonly eventBusName: string;

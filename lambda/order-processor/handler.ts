@@ -9,7 +9,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
-import { optionalEnv } from '../shared/env';
+import { intEnv, optionalEnv } from '../shared/env';
 import { errorMessage } from '../shared/errors';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
@@ -138,7 +138,14 @@ function wireFromEnvironment(observability: ReturnType<typeof createObservabilit
   const sqs = createAwsClient(SQSClient, clientOptions);
   observability.metrics.captureColdStartMetric();
   return createHandler({
-    db: new DbPoolManager({ settings: secretSettingsFromEnv(secrets), logger: observability.logger, applicationName: 'order-processor', ...PROCESSOR_DEADLINES.database }),
+    db: new DbPoolManager({
+      settings: secretSettingsFromEnv(secrets),
+      logger: observability.logger,
+      applicationName: 'order-processor',
+      // The connection budget (lib/config/connection-budget.ts) counts on this maximum.
+      max: intEnv('DB_POOL_MAX', 2, { min: 1, max: 10 }),
+      ...PROCESSOR_DEADLINES.database,
+    }),
     putEvents: eventBridgePutEvents(eventBridge),
     eventBusName: settings.eventBusName,
     riskLimits: ssmRiskLimits(new SSMProvider({ awsSdkV3Client: ssm }), settings),

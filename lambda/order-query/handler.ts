@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
+import { intEnv } from '../shared/env';
 import { errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
 import { jsonResponse } from '../shared/http';
 import { createObservability, silentLogger, type LogPort } from '../shared/observability';
@@ -64,6 +65,8 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
         settingsTimeoutMs: worstCaseCallMs(QUERY_CALL_DEADLINES),
         logger: observability.logger,
         applicationName: 'order-query',
+        // One request per container at a time: one connection, as the connection budget counts.
+        max: intEnv('DB_POOL_MAX', 1, { min: 1, max: 10 }),
         // The function has 10 s and the API a p99 target under 1 s: fail fast and let the client retry on 503.
         connectionTimeoutMs: 2_000,
         statementTimeoutMs: 2_000,

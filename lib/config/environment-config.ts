@@ -3,6 +3,8 @@
  * A bad value fails the synth with a message naming the key and the value, never a silent default.
  */
 import { Duration } from 'aws-cdk-lib';
+import { DEFAULT_REDELIVERY, minimumTimeToDeadLetterSeconds } from '../../lambda/order-processor/redelivery-schedule';
+import { connectionBudget } from './connection-budget';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 /** The only region the platform runs in (customer requirement: us-east-1, multi-AZ within it). */
@@ -23,6 +25,12 @@ export interface DatabaseConfig {
   readonly backupRetention: Duration;
   /** Statements slower than this are written to the PostgreSQL log. */
   readonly slowStatementThreshold: Duration;
+  /**
+   * Reserved concurrency of the functions that read the database on behalf of API callers: the public
+   * `GET /v1/health` and `GET /v1/orders/{orderId}`. It caps the connections a flood of either can hold
+   * (lib/config/connection-budget.ts), so they can never starve the order processor.
+   */
+  readonly apiReadConcurrency: { readonly health: number; readonly orderQuery: number };
 }
 
 /** Order-flow tuning that differs between environments. */
@@ -137,9 +145,20 @@ export function validateEnvironmentConfig(config: EnvironmentConfig): Environmen
   check(Number.isFinite(db.minCapacityAcu) && db.minCapacityAcu >= 0.5 && (db.minCapacityAcu * 2) % 1 === 0, at('database.minCapacityAcu'), db.minCapacityAcu, 'expected a multiple of 0.5, at least 0.5 (a paused writer would fail the health check)');
   check(Number.isFinite(db.maxCapacityAcu) && db.maxCapacityAcu <= 256 && (db.maxCapacityAcu * 2) % 1 === 0 && db.maxCapacityAcu >= db.minCapacityAcu, at('database.maxCapacityAcu'), db.maxCapacityAcu, 'expected a multiple of 0.5 between minCapacityAcu and 256');
   check(db.backupRetention.toDays() >= 7 && db.backupRetention.toDays() <= 35, at('database.backupRetention'), db.backupRetention.toDays(), 'expected 7-35 days (customer requirement: at least 7)');
+  check(Number.isInteger(db.apiReadConcurrency.health) && db.apiReadConcurrency.health >= 1, at('database.apiReadConcurrency.health'), db.apiReadConcurrency.health, 'expected a positive integer');
+  check(Number.isInteger(db.apiReadConcurrency.orderQuery) && db.apiReadConcurrency.orderQuery >= 1, at('database.apiReadConcurrency.orderQuery'), db.apiReadConcurrency.orderQuery, 'expected a positive integer');
   const orders = config.orders;
   check(Number.isInteger(orders.maxReceiveCount) && orders.maxReceiveCount >= 1 && orders.maxReceiveCount <= 1000, at('orders.maxReceiveCount'), orders.maxReceiveCount, 'expected an integer 1-1000');
   check(Number.isInteger(orders.processorMaxConcurrency) && orders.processorMaxConcurrency >= 2 && orders.processorMaxConcurrency <= 1000, at('orders.processorMaxConcurrency'), orders.processorMaxConcurrency, 'expected an integer 2-1000 (the SQS event source minimum is 2)');
+  if (config.kind !== 'sandbox') {
+    // A record failing through a database or EventBridge outage must not be dead-lettered (and its account's later
+    // orders held) before the outage is over: the redelivery schedule must span at least MIN_RETRY_WINDOW.
+    const window = minimumTimeToDeadLetterSeconds(orders.maxReceiveCount, DEFAULT_REDELIVERY);
+    check(window >= MIN_RETRY_WINDOW_SECONDS, at('orders.maxReceiveCount'), orders.maxReceiveCount, `keeps a failing record only ${window} s before dead-lettering it; expected at least ${MIN_RETRY_WINDOW_SECONDS} s`);
+  }
+  const budget = connectionBudget(config);
+  check(budget.apiReads <= budget.apiReadLimit, at('database.apiReadConcurrency'), db.apiReadConcurrency, `lets API reads hold ${budget.apiReads} connections; at most ${budget.apiReadLimit} (a third of ${budget.perInstanceAtMinimum} at ${db.minCapacityAcu} ACU) keeps the processor's share`);
+  check(budget.writer <= budget.poolLimit && budget.reader <= budget.poolLimit, at('database'), { writer: budget.writer, reader: budget.reader }, `pools exceed ${budget.poolLimit} connections (80% of ${budget.perInstanceAtMinimum} at ${db.minCapacityAcu} ACU)`);
   check(DECIMAL_PATTERN.test(orders.maxOrderNotional), at('orders.maxOrderNotional'), orders.maxOrderNotional, 'expected a positive decimal string with at most 2 decimals');
   check(DECIMAL_PATTERN.test(orders.largeNotionalThreshold), at('orders.largeNotionalThreshold'), orders.largeNotionalThreshold, 'expected a positive decimal string with at most 2 decimals');
   const api = config.api;
@@ -154,6 +173,9 @@ export function validateEnvironmentConfig(config: EnvironmentConfig): Environmen
   }
   return config;
 }
+
+/** The shortest outage a failing order record must survive in Staging and Prod before it is dead-lettered. */
+export const MIN_RETRY_WINDOW_SECONDS = 1_800;
 
 /** Checks the pipeline config; throws ConfigError on the first bad value. */
 export function validatePipelineConfig(config: PipelineConfig): PipelineConfig {

@@ -47,8 +47,9 @@ const staging: EnvironmentConfig = {
   region: PLATFORM_REGION,
   availabilityZones: AZS,
   environmentSuffix: 'stg',
-  database: { minCapacityAcu: 0.5, maxCapacityAcu: 8, backupRetention: Duration.days(7), slowStatementThreshold: Duration.millis(500) },
-  orders: { maxReceiveCount: 5, processorMaxConcurrency: 5, maxOrderNotional: '1000000.00', largeNotionalThreshold: '250000.00' },
+  database: { minCapacityAcu: 0.5, maxCapacityAcu: 8, backupRetention: Duration.days(7), slowStatementThreshold: Duration.millis(500), apiReadConcurrency: { health: 5, orderQuery: 10 } },
+  // 15 receives: the redelivery schedule keeps a failing record at least 34 minutes (MIN_RETRY_WINDOW_SECONDS).
+  orders: { maxReceiveCount: 15, processorMaxConcurrency: 5, maxOrderNotional: '1000000.00', largeNotionalThreshold: '250000.00' },
   api: { throttleRateLimit: 200, throttleBurstLimit: 400, wafRateLimitPer5Minutes: 2000 },
   logRetention: RetentionDays.ONE_MONTH,
   alarmEmail: 'trading-platform-alerts-staging@example.com',
@@ -61,8 +62,8 @@ const prod: EnvironmentConfig = {
   availabilityZones: AZS,
   environmentSuffix: 'prod',
   // A writer that never drops below 2 ACU answers the first burst of the trading day without a scale-up wait.
-  database: { minCapacityAcu: 2, maxCapacityAcu: 64, backupRetention: Duration.days(7), slowStatementThreshold: Duration.millis(250) },
-  orders: { maxReceiveCount: 5, processorMaxConcurrency: 20, maxOrderNotional: '5000000.00', largeNotionalThreshold: '1000000.00' },
+  database: { minCapacityAcu: 2, maxCapacityAcu: 64, backupRetention: Duration.days(7), slowStatementThreshold: Duration.millis(250), apiReadConcurrency: { health: 10, orderQuery: 50 } },
+  orders: { maxReceiveCount: 15, processorMaxConcurrency: 20, maxOrderNotional: '5000000.00', largeNotionalThreshold: '1000000.00' },
   api: { throttleRateLimit: 2000, throttleBurstLimit: 4000, wafRateLimitPer5Minutes: 10000 },
   logRetention: RetentionDays.ONE_YEAR,
   alarmEmail: 'trading-platform-oncall@example.com',
@@ -75,8 +76,8 @@ function sandbox(suffix: string, account: string): EnvironmentConfig {
     region: PLATFORM_REGION,
     availabilityZones: AZS,
     environmentSuffix: suffix,
-    database: { minCapacityAcu: 0.5, maxCapacityAcu: 4, backupRetention: Duration.days(7), slowStatementThreshold: Duration.millis(500) },
-    orders: { maxReceiveCount: 3, processorMaxConcurrency: 2, maxOrderNotional: '100000.00', largeNotionalThreshold: '25000.00' },
+    database: { minCapacityAcu: 0.5, maxCapacityAcu: 4, backupRetention: Duration.days(7), slowStatementThreshold: Duration.millis(500), apiReadConcurrency: { health: 2, orderQuery: 2 } },
+    orders: { maxReceiveCount: 8, processorMaxConcurrency: 2, maxOrderNotional: '100000.00', largeNotionalThreshold: '25000.00' },
     api: { throttleRateLimit: 50, throttleBurstLimit: 100, wafRateLimitPer5Minutes: 1000 },
     logRetention: RetentionDays.ONE_WEEK,
   };

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { POOL_MAX } from '../config/connection-budget';
 import { Construct } from 'constructs';
 import { createDeadLetterQueue } from './dead-letter-queue';
 import { ResourceNames } from '../config';
@@ -43,6 +44,8 @@ export interface HealthChecksProps {
   readonly eventBus: TradingEventBus;
   readonly alerting: Alerting;
   readonly api: OrderApi;
+  /** Reserved concurrency of the deep health function: caps the Aurora connections a flood of it can hold. */
+  readonly healthConcurrency: number;
 }
 
 /**
@@ -73,9 +76,13 @@ export class HealthChecks extends Construct {
       network: { vpc: props.network.vpc, securityGroup },
       timeout: Duration.seconds(10),
       memorySize: 256,
+      // The endpoint is public: without a cap, every concurrent request is a container holding a writer and a
+      // reader connection (101 containers held 199). Requests beyond it are throttled, never the processor.
+      reservedConcurrentExecutions: props.healthConcurrency,
       environment: {
         ...props.database.connectionEnvironment('writer'),
         DB_READER_HOST: props.database.cluster.clusterReadEndpoint.hostname,
+        DB_POOL_MAX: String(POOL_MAX.healthPerEndpoint),
         SESSION_TABLE_NAME: props.sessions.table.tableName,
         TRADING_ENABLED_PARAMETER: props.parameters.names.tradingEnabled,
         MAX_ORDER_NOTIONAL_PARAMETER: props.parameters.names.maxOrderNotional,

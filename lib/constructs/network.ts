@@ -24,12 +24,16 @@ export interface NetworkProps {
  * - SSM: runtime configuration (kill switch, risk limits) read by the order processor and health check.
  * - EventBridge: the order processor publishes OrderAccepted/OrderRejected events.
  * - X-Ray: trace segments of in-VPC functions would otherwise be dropped, leaving the hot path untraced.
+ * - SQS: the order processor shortens the visibility of failed records (ChangeMessageVisibility), so a transient
+ *   fault holds an account's orders for seconds instead of the 180 s visibility timeout. (The event source mapping
+ *   itself polls SQS from the Lambda service and needs no endpoint.)
  */
 export const INTERFACE_ENDPOINT_SERVICES = {
   SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
   Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
   EventBridge: ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
   XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
+  Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
 } as const;
 
 /** Default settings: 10.40.0.0/16, /22 isolated subnet per AZ, DNS on, default security group stripped of rules. */

@@ -6,6 +6,8 @@ import { Duration, Names, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { POOL_MAX } from '../config/connection-budget';
+import { DEFAULT_REDELIVERY } from '../../lambda/order-processor/redelivery-schedule';
 import { Construct } from 'constructs';
 import { OrdersConfig, ResourceNames } from '../config';
 import { TradingDatabase } from './database';
@@ -23,6 +25,8 @@ export interface OrderProcessingProps {
   readonly encryptionKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly config: OrdersConfig;
+  /** Reserved concurrency of the order query function: caps its reader connections. */
+  readonly orderQueryConcurrency: number;
   readonly network: Network;
   readonly database: TradingDatabase;
   readonly parameters: RuntimeParameters;
@@ -58,6 +62,11 @@ export class OrderProcessing extends Construct {
         MAX_ORDER_NOTIONAL_PARAMETER: props.parameters.names.maxOrderNotional,
         LARGE_NOTIONAL_THRESHOLD: props.config.largeNotionalThreshold,
         PARAMETER_CACHE_SECONDS: '30',
+        DB_POOL_MAX: String(POOL_MAX.orderProcessor),
+        // Failed records get a short, growing visibility instead of the queue's 180 s (lambda/order-processor/redelivery.ts).
+        ORDERS_QUEUE_URL: props.queues.queue.queueUrl,
+        REDELIVERY_BASE_SECONDS: String(DEFAULT_REDELIVERY.baseSeconds),
+        REDELIVERY_MAX_SECONDS: String(DEFAULT_REDELIVERY.maxSeconds),
       },
     });
     props.database.grantCredentialsRead(this.processor.function);
@@ -86,7 +95,9 @@ export class OrderProcessing extends Construct {
       network: { vpc: props.network.vpc, securityGroup: querySecurityGroup },
       timeout: Duration.seconds(10),
       memorySize: 256,
-      environment: props.database.connectionEnvironment('reader'),
+      // Each container holds one reader connection: the cap is the connection cap (lib/config/connection-budget.ts).
+      reservedConcurrentExecutions: props.orderQueryConcurrency,
+      environment: { ...props.database.connectionEnvironment('reader'), DB_POOL_MAX: String(POOL_MAX.orderQuery) },
     });
     props.database.grantCredentialsRead(this.query.function);
   }

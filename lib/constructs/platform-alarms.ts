@@ -112,6 +112,11 @@ export class PlatformAlarms extends Construct {
     // item failures, so they never show in the Lambda Errors metric (EMF metric from the processor).
     const ordersFailed = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'OrdersFailed', dimensionsMap: { service: 'order-processor', Environment: props.names.environmentSuffix }, statistic: 'Sum', period: Duration.minutes(1) });
     critical.push(this.alarm('orders-failed', 'Orders failed processing (retried by SQS; DLQ after maxReceiveCount) for 3 minutes', ordersFailed, 1, 3));
+    // One account stuck behind a failing record: its records come back every few seconds (redelivery schedule), so
+    // by the 4th receive (about 30 s of failing) the batch's highest receive count shows it, however few records
+    // fail per minute. A sum of failures over several periods does not see a single stuck message group.
+    const stuckAccount = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'FailedRecordMaxReceiveCount', dimensionsMap: { service: 'order-processor', Environment: props.names.environmentSuffix }, statistic: 'Maximum', period: Duration.minutes(1) });
+    critical.push(this.alarm('orders-stuck-account', 'A failing order record has been received 4 times: its account\'s orders are held behind it', stuckAccount, 4, 1));
 
     const sessionEventsFailed = new cloudwatch.Metric({ namespace: PLATFORM_METRICS_NAMESPACE, metricName: 'SessionEventsFailed', dimensionsMap: { service: 'session-stream' }, statistic: 'Sum', period: Duration.minutes(5) });
     this.alarm('session-events-failed', 'Session changes could not be put on the event bus (stream retries, then the failure queue)', sessionEventsFailed, 1, 2);

@@ -23,6 +23,7 @@ export const EVENT_SOURCE = ORDER_EVENT_SOURCE;
 export const EVENT_DETAIL_TYPES = {
   orderAccepted: ORDER_EVENT_DETAIL_TYPES.accepted,
   orderRejected: ORDER_EVENT_DETAIL_TYPES.rejected,
+  orderConflict: ORDER_EVENT_DETAIL_TYPES.conflict,
   healthCheckFailed: 'HealthCheckFailed',
   sessionChanged: 'SessionChanged',
 } as const;
@@ -108,8 +109,8 @@ export class TradingEventBus extends Construct {
     const routed: RoutedRule[] = [
       {
         purpose: 'orders-rejected',
-        description: 'Orders the processor rejected (validation, risk limit, kill switch)',
-        pattern: { source: [EVENT_SOURCE], detailType: [EVENT_DETAIL_TYPES.orderRejected] },
+        description: 'Orders the processor rejected (validation, risk limit, kill switch), and reused clientOrderIds (OrderConflict)',
+        pattern: { source: [EVENT_SOURCE], detailType: [EVENT_DETAIL_TYPES.orderRejected, EVENT_DETAIL_TYPES.orderConflict] },
       },
       {
         purpose: 'orders-large-notional',

@@ -66,6 +66,7 @@ export class ServiceStack extends PlatformStack {
       encryptionKey,
       logRetention: config.logRetention,
       config: config.orders,
+      orderQueryConcurrency: config.database.apiReadConcurrency.orderQuery,
       network: props.network,
       database: props.database,
       parameters: props.parameters,
@@ -104,6 +105,7 @@ export class ServiceStack extends PlatformStack {
       eventBus: this.eventBus,
       alerting: this.alerting,
       api: this.api,
+      healthConcurrency: config.database.apiReadConcurrency.health,
     });
 
     const functions = [

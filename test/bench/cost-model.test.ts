@@ -10,7 +10,7 @@ describe('cost model', () => {
     const counts = countResources(allTemplates(assembly).flatMap(({ template }) => Object.values(template.Resources)));
     expect(counts).toMatchObject({
       availabilityZones: 3,
-      interfaceEndpoints: 4,
+      interfaceEndpoints: 5,
       auroraInstances: 2,
       auroraMinAcu: 2,
       healthChecks: 1,
@@ -26,7 +26,7 @@ describe('cost model', () => {
     expect(counts.alarmMetrics).toBeGreaterThan(30);
     const lines = costLines(counts);
     const endpoints = lines.find((line) => line.item === 'VPC interface endpoints');
-    expect(endpoints?.idle).toBeCloseTo(4 * 3 * 730 * 0.01, 2);
+    expect(endpoints?.idle).toBeCloseTo(5 * 3 * 730 * 0.01, 2);
     for (const line of lines) {
       expect(Number.isFinite(line.idle) && line.idle >= 0).toBe(true);
       expect(Number.isFinite(line.perMillionOrdersPerDay) && line.perMillionOrdersPerDay >= 0).toBe(true);

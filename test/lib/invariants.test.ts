@@ -3,6 +3,7 @@
  * destroyability, encryption at rest and IAM. New resource types must be added to the tables below.
  */
 import { EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
+import { AWS_AUTOMATION_CONNECTIONS, connectionBudget } from '../../lib/config/connection-budget';
 import { registerNagPacks } from '../../lib/compliance/nag';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../../lib/stages/trading-platform-stage';
@@ -245,5 +246,61 @@ describe('database connection contract', () => {
       return ['DB_HOST', 'DB_PORT', 'DB_NAME'].filter((name) => variables[name] === undefined).map((name) => `${stackName}/${id}: no ${name}`);
     });
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('Aurora connection budget', () => {
+  interface DbFunction {
+    readonly stackName: string;
+    readonly name: string;
+    readonly poolMax: number;
+    /** Health holds one pool per endpoint (writer and reader), each counted on its own instance below. */
+    readonly cap: number | 'custom-resource';
+  }
+
+  /** Every function that connects, with the most containers it can have and the connections each may hold. */
+  function dbFunctions(templates: SynthesizedTemplate[]): DbFunction[] {
+    return templates.flatMap(({ stackName, template }) => {
+      const resources = Object.entries(template.Resources);
+      const mappings = resources.filter(([, resource]) => resource.Type === 'AWS::Lambda::EventSourceMapping');
+      return resources.flatMap(([id, resource]) => {
+        if (resource.Type !== 'AWS::Lambda::Function') return [];
+        const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+        if (variables['DB_SECRET_ARN'] === undefined) return [];
+        const name = String(resource.Properties?.FunctionName);
+        const reserved = resource.Properties?.ReservedConcurrentExecutions;
+        const mapping = mappings.find(([, candidate]) => JSON.stringify(candidate.Properties?.FunctionName).includes(id));
+        const mappingMax = (mapping?.[1].Properties?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency;
+        const cap = typeof reserved === 'number' ? reserved : typeof mappingMax === 'number' ? mappingMax : /db-migrate/.test(name) ? 'custom-resource' : NaN;
+        return [{ stackName, name, poolMax: Number(variables['DB_POOL_MAX'] ?? 1), cap }];
+      });
+    });
+  }
+
+  it('caps every function that connects: reserved concurrency or the event source maximum, and a pool maximum', () => {
+    for (const { templates } of stages.slice(0, 3)) {
+      const functions = dbFunctions(templates);
+      expect(functions.map((fn) => fn.name.replace(/-us-east-1-.*/, '')).sort()).toEqual(['lambda-db-migrate', 'lambda-health', 'lambda-order-processor', 'lambda-order-query']);
+      for (const fn of functions) {
+        expect({ name: fn.name, capped: fn.cap === 'custom-resource' || Number.isInteger(fn.cap) }).toEqual({ name: fn.name, capped: true });
+        expect(fn.poolMax).toBeGreaterThanOrEqual(1);
+      }
+    }
+  });
+
+  it('keeps every pool together within the budget of one instance at minimum capacity, the API reads within a third', () => {
+    for (const { config: stageConfig, templates } of stages.slice(0, 3)) {
+      const budget = connectionBudget(stageConfig);
+      const functions = dbFunctions(templates);
+      const connections = (match: RegExp): number =>
+        functions.filter((fn) => match.test(fn.name)).reduce((sum, fn) => sum + (fn.cap === 'custom-resource' ? 1 : fn.cap) * fn.poolMax, 0);
+      // Writer: processor, health's writer pool, migrations; reader: order query, health's reader pool. Plus Aurora's own 3.
+      const writer = connections(/order-processor|lambda-health-|db-migrate/) + AWS_AUTOMATION_CONNECTIONS;
+      const reader = connections(/order-query|lambda-health-/) + AWS_AUTOMATION_CONNECTIONS;
+      expect({ suffix: stageConfig.environmentSuffix, writer, reader }).toEqual({ suffix: stageConfig.environmentSuffix, writer: budget.writer, reader: budget.reader });
+      expect(writer).toBeLessThanOrEqual(budget.poolLimit);
+      expect(reader).toBeLessThanOrEqual(budget.poolLimit);
+      expect(connections(/order-query|lambda-health-/)).toBeLessThanOrEqual(budget.apiReadLimit);
+    }
   });
 });

@@ -141,6 +141,15 @@ describe('validateEnvironmentConfig', () => {
     ['concurrency 1', { orders: { ...valid.orders, processorMaxConcurrency: 1 } }, /processorMaxConcurrency=1/],
     ['a bad e-mail', { alarmEmail: 'not-an-address' }, /alarmEmail="not-an-address"/],
     ['a bad hosted zone id', { hostedZone: { hostedZoneId: 'zone', zoneName: 'example.com', apiRecordName: 'api' } }, /hostedZoneId="zone"/],
+    // 5 receives with the redelivery schedule keep a failing record about a minute: an outage would dead-letter it.
+    ['a retry window shorter than 30 minutes', { orders: { ...valid.orders, maxReceiveCount: 5 } }, /maxReceiveCount=5: keeps a failing record only 57 s before dead-lettering it; expected at least 1800 s/],
+    // 0.5 ACU holds 94 connections: 40 health containers (40 writer + 40 reader connections) would crowd out the processor.
+    [
+      'API reads over a third of the connections',
+      { database: { ...valid.database, apiReadConcurrency: { health: 40, orderQuery: 10 } } },
+      /apiReadConcurrency=\{"health":40,"orderQuery":10\}: lets API reads hold 50 connections; at most 31/,
+    ],
+    ['pools over 80% of an instance', { orders: { ...valid.orders, processorMaxConcurrency: 40 } }, /pools exceed 75 connections \(80% of 94 at 0\.5 ACU\)/],
   ])('rejects %s, naming the key and the value', (_case, patch, message) => {
     expect(() => validateEnvironmentConfig(broken(patch))).toThrow(ConfigError);
     expect(() => validateEnvironmentConfig(broken(patch))).toThrow(message);

@@ -34,7 +34,7 @@ describe('network', () => {
     const endpoints = data.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } });
     const services = Object.values(endpoints).map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName));
     expect(services.sort()).toEqual(
-      ['events', 'secretsmanager', 'ssm', 'xray'].map((name) => expect.stringContaining(`.${name}`)),
+      ['events', 'secretsmanager', 'sqs', 'ssm', 'xray'].map((name) => expect.stringContaining(`.${name}`)),
     );
     for (const endpoint of Object.values(endpoints)) expect(endpoint.Properties.PrivateDnsEnabled).toBe(true);
   });

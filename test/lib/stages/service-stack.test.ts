@@ -23,7 +23,7 @@ describe('order queues', () => {
       KmsMasterKeyId: Match.anyValue(),
       // Six times the processor's 30 s timeout.
       VisibilityTimeout: 180,
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 8 },
     });
   });
 
@@ -84,6 +84,52 @@ describe('order processor', () => {
     expect(document).toContain('events:PutEvents');
     expect(document).toContain('MasterUserSecretSecretArn');
     expect(document).not.toMatch(/"Action":"\*"|"[a-z0-9-]+:\*"/);
+  });
+});
+
+describe('order processor retries', () => {
+  it('gets the queue URL and redelivery schedule, and may change the visibility of its messages', () => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lambda-order-processor-us-east-1-test',
+      Environment: {
+        Variables: Match.objectLike({
+          ORDERS_QUEUE_URL: { Ref: Match.stringLikeRegexp('OrderQueuesQueue') },
+          REDELIVERY_BASE_SECONDS: '5',
+          REDELIVERY_MAX_SECONDS: '300',
+          DB_POOL_MAX: '2',
+        }),
+      },
+    });
+    const policies = Object.values(service.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('OrdersProcessorRole') }] } }));
+    expect(JSON.stringify(policies.map((policy) => policy.Properties.PolicyDocument))).toContain('sqs:ChangeMessageVisibility');
+  });
+
+  it('pages when one account is stuck behind a failing record', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'alarm-orders-stuck-account-us-east-1-test',
+      MetricName: 'FailedRecordMaxReceiveCount',
+      Namespace: 'TradingPlatform',
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 4,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Dimensions: Match.arrayWith([Match.objectLike({ Name: 'service', Value: 'order-processor' })]),
+    });
+  });
+});
+
+describe('connection caps', () => {
+  it.each([
+    ['lambda-order-query-us-east-1-test', 2, '1'],
+    ['lambda-health-us-east-1-test', 2, '1'],
+  ])('%s has reserved concurrency %d and a pool of %s', (name, reserved, poolMax) => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: name,
+      ReservedConcurrentExecutions: reserved,
+      Environment: { Variables: Match.objectLike({ DB_POOL_MAX: poolMax }) },
+    });
   });
 });
 
@@ -200,7 +246,7 @@ describe('event bus', () => {
   });
 
   it.each([
-    ['ebrule-orders-rejected-us-east-1-test', { source: ['trading.platform'], 'detail-type': ['OrderRejected'] }],
+    ['ebrule-orders-rejected-us-east-1-test', { source: ['trading.platform'], 'detail-type': ['OrderRejected', 'OrderConflict'] }],
     ['ebrule-orders-large-notional-us-east-1-test', { source: ['trading.platform'], 'detail-type': ['OrderAccepted'], detail: { largeNotional: [true] } }],
     ['ebrule-critical-us-east-1-test', { source: ['trading.platform'], detail: { severity: ['CRITICAL'] } }],
   ])('rule %s filters by content and logs to the audit group, dead-lettering failed deliveries', (name, pattern) => {
