@@ -165,21 +165,7 @@ export function decide(message: ParsedMessage, limits: RiskLimits | undefined, p
     sequenceNumber: message.sequenceNumber,
     contentHash: orderContentHash(message),
   };
-  if (message.kind === 'invalid') {
-    return {
-      ...common,
-      symbol: null,
-      side: null,
-      type: null,
-      quantity: null,
-      limitPrice: null,
-      timeInForce: null,
-      notional: null,
-      status: 'REJECTED',
-      rejectReason: message.reason,
-      requestPayload: message.requestPayload,
-    };
-  }
+  if (message.kind === 'invalid') return rejectedWithoutValues({ ...common, rejectReason: message.reason, requestPayload: message.requestPayload });
   if (limits === undefined) {
     // processOrderBatch loads the limits whenever a valid order is present; reaching this is a programming error.
     throw new Error('risk limits are required to decide a valid order');
@@ -202,6 +188,19 @@ export function decide(message: ParsedMessage, limits: RiskLimits | undefined, p
     rejectReason: rejectReason ?? null,
     requestPayload: null,
   };
+}
+
+/**
+ * A rejection that stores none of the order's typed values (they could not be trusted, or the database refused
+ * them): the key, the reason and the body as it came are all the audit trail gets.
+ */
+export function rejectedWithoutValues(
+  row: Omit<NewOrderRow, 'symbol' | 'side' | 'type' | 'quantity' | 'limitPrice' | 'timeInForce' | 'notional' | 'status' | 'rejectReason' | 'requestPayload'> & {
+    readonly rejectReason: string;
+    readonly requestPayload: string;
+  },
+): NewOrderRow {
+  return { ...row, symbol: null, side: null, type: null, quantity: null, limitPrice: null, timeInForce: null, notional: null, status: 'REJECTED' };
 }
 
 /** The kill switch first: while trading is off, no order is judged on its merits. */

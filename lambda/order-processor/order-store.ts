@@ -7,7 +7,7 @@ import type { DbPoolManager } from '../shared/db';
 import { errorMessage, isAuthenticationError, isDataError, isTransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { STORED_ORDER_COLUMNS, toStoredOrder, type OrderKey, type StoredOrder } from '../shared/order-records';
-import { storableBody, wellFormedWithoutNul, type NewOrderRow } from './decide';
+import { rejectedWithoutValues, storableBody, wellFormedWithoutNul, type NewOrderRow } from './decide';
 import { retryWithinBudget, type BackoffSettings, type TimeBudget } from './time-budget';
 
 export interface SaveResult {
@@ -258,19 +258,11 @@ async function insertAndReadBack(
 /** The row reduced to what the table always accepts: the key, REJECTED with the database's own words, the body as a JSON string. */
 function refusedRow(row: NewOrderRow, err: unknown): NewOrderRow {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'unknown';
-  return {
+  return rejectedWithoutValues({
     ...row,
-    symbol: null,
-    side: null,
-    type: null,
-    quantity: null,
-    limitPrice: null,
-    timeInForce: null,
-    notional: null,
-    status: 'REJECTED',
     rejectReason: wellFormedWithoutNul(`The database refused the order's values (SQLSTATE ${code}: ${errorMessage(err)})`).slice(0, 1_000),
     requestPayload: JSON.stringify(wellFormedWithoutNul(row.rawBody)),
-  };
+  });
 }
 
 function uniqueKeys(rows: readonly NewOrderRow[]): OrderKey[] {
