@@ -262,10 +262,13 @@ function canonicalDecimal(text: string): string {
   return text.includes('.') ? text.replace(/0+$/u, '').replace(/\.$/u, '') : text;
 }
 
-/** The FIFO SequenceNumber: digits only (AWS: a 128-bit number, at most 39 digits). */
+/**
+ * The FIFO SequenceNumber: digits only (AWS: a 128-bit number, at most 39 digits), in canonical form (no leading
+ * zeros) so that it compares equal to the NUMERIC the row stores it as; moto's random numbers may start with a 0.
+ */
 function sequenceNumberOf(record: SQSRecord): string | null {
   const value = record.attributes.SequenceNumber;
-  return value !== undefined && /^\d{1,40}$/u.test(value) ? value : null;
+  return value !== undefined && /^\d{1,40}$/u.test(value) ? BigInt(value).toString() : null;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

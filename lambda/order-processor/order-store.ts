@@ -25,6 +25,8 @@ export interface SaveResult {
   readonly failed: ReadonlyMap<string, Error>;
   /** The stored content hash per key (null for rows stored before it was recorded), to detect a reused clientOrderId. */
   readonly contentHashes: ReadonlyMap<string, string | null>;
+  /** The SQS message id each stored row came from: of two messages with one key, only that one inserted it. */
+  readonly storedMessageIds: ReadonlyMap<string, string | null>;
 }
 
 /** A decided row whose key was already stored with other content, and the message that carried it. */
@@ -81,12 +83,12 @@ export function buildInsert(rows: readonly NewOrderRow[]): { readonly text: stri
     `VALUES ${tuples.join(',\n       ')}\n` +
     // The idempotency key: a redelivered message inserts nothing and the first decision stands.
     'ON CONFLICT (account_id, client_order_id) DO NOTHING\n' +
-    `RETURNING ${STORED_ORDER_COLUMNS}, content_hash`;
+    `RETURNING ${STORED_ORDER_COLUMNS}, content_hash, sqs_message_id`;
   return { text, values };
 }
 
 const SELECT_BY_KEYS =
-  `SELECT ${STORED_ORDER_COLUMNS}, content_hash FROM orders\n` +
+  `SELECT ${STORED_ORDER_COLUMNS}, content_hash, sqs_message_id FROM orders\n` +
   'WHERE (account_id, client_order_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))';
 
 const INSERT_CONFLICTS =
@@ -123,7 +125,7 @@ export class PostgresOrderStore implements OrderStore {
   }
 
   async save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
-    if (rows.length === 0) return { stored: new Map(), inserted: new Set(), failed: new Map(), contentHashes: new Map() };
+    if (rows.length === 0) return { stored: new Map(), inserted: new Set(), failed: new Map(), contentHashes: new Map(), storedMessageIds: new Map() };
     try {
       return await this.saveTogether(rows, budget);
     } catch (err) {
@@ -143,6 +145,7 @@ export class PostgresOrderStore implements OrderStore {
     const inserted = new Set<string>();
     const failed = new Map<string, Error>();
     const contentHashes = new Map<string, string | null>();
+    const storedMessageIds = new Map<string, string | null>();
     for (const row of rows) {
       let result: SaveResult;
       try {
@@ -164,8 +167,9 @@ export class PostgresOrderStore implements OrderStore {
       for (const [key, order] of result.stored) stored.set(key, order);
       for (const key of result.inserted) inserted.add(key);
       for (const [key, hash] of result.contentHashes) contentHashes.set(key, hash);
+      for (const [key, messageId] of result.storedMessageIds) storedMessageIds.set(key, messageId);
     }
-    return { stored, inserted, failed, contentHashes };
+    return { stored, inserted, failed, contentHashes, storedMessageIds };
   }
 
   async recordConflicts(conflicts: readonly ConflictingOrder[], budget: TimeBudget): Promise<void> {
@@ -236,11 +240,13 @@ async function insertAndReadBack(
   const inserted = await client.query<Record<string, unknown>>({ name: `insert-orders-${rowCount}`, text: insert.text, values: insert.values });
   const stored = new Map<string, StoredOrder>();
   const contentHashes = new Map<string, string | null>();
+  const storedMessageIds = new Map<string, string | null>();
   const keep = (row: Record<string, unknown>): void => {
     const order = toStoredOrder(row);
     const key = orderKeyString(order);
     stored.set(key, order);
     contentHashes.set(key, typeof row['content_hash'] === 'string' ? row['content_hash'] : null);
+    storedMessageIds.set(key, typeof row['sqs_message_id'] === 'string' ? row['sqs_message_id'] : null);
   };
   for (const row of inserted.rows) keep(row);
   const insertedKeys = new Set(stored.keys());
@@ -252,7 +258,7 @@ async function insertAndReadBack(
     ]);
     for (const row of selected.rows) keep(row);
   }
-  return { stored, inserted: insertedKeys, failed: new Map(), contentHashes };
+  return { stored, inserted: insertedKeys, failed: new Map(), contentHashes, storedMessageIds };
 }
 
 /** The row reduced to what the table always accepts: the key, REJECTED with the database's own words, the body as a JSON string. */

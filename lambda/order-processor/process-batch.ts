@@ -181,8 +181,8 @@ async function storeBatch(
       if (order !== undefined) byMessage.set(message.messageId, order);
       const hash = saved.contentHashes.get(key);
       if (hash !== undefined) storedHashes.set(message.messageId, hash);
-      // Of two messages with one key in a batch, only the first one's row was inserted.
-      if (saved.inserted.has(key) && saved.stored.get(key)?.sequenceNumber === (decided.get(message.messageId)?.sequenceNumber ?? null)) {
+      // Of two messages with one key in a batch, only the one whose message id the row carries inserted it.
+      if (saved.inserted.has(key) && saved.storedMessageIds.get(key) === message.messageId) {
         insertedBy.add(message.messageId);
       }
     }
