@@ -44,6 +44,8 @@ export interface OrderProcessorDeps {
   readonly dbRetry?: BackoffSettings;
   /** @default EventBridgeOrderPublisher's defaults */
   readonly publishRetry?: BackoffSettings;
+  /** Worst case of reading the risk limits from SSM. @default worstCaseCallMs(PROCESSOR_DEADLINES.sdk) */
+  readonly riskLimitsWorstCaseMs?: number;
   /** Worst case of one PutEvents call with the client's deadlines. @default worstCaseCallMs(PUBLISH_CALL_DEADLINES) */
   readonly publishCallWorstCaseMs?: number;
   /**
@@ -71,6 +73,7 @@ export function createHandler(deps: OrderProcessorDeps): OrderProcessorHandler {
     largeNotionalThreshold: deps.largeNotionalThreshold,
     clock: deps.clock ?? (() => new Date()),
     logger,
+    riskLimitsWorstCaseMs: deps.riskLimitsWorstCaseMs ?? worstCaseCallMs(PROCESSOR_DEADLINES.sdk),
   };
   return async (event, context) => {
     const budget = lambdaTimeBudget(context);

@@ -12,7 +12,7 @@ import type { RiskLimitsSource } from './config';
 import { decide, parseMessage, type NewOrderRow, type ParsedMessage, type RiskLimits } from './decide';
 import { orderKeyString, type ConflictingOrder, type OrderStore } from './order-store';
 import type { OrderPublisher, OutgoingEvent } from './publisher';
-import type { TimeBudget } from './time-budget';
+import { OutOfTimeError, type TimeBudget } from './time-budget';
 
 export interface OrderBatchPorts {
   readonly store: OrderStore;
@@ -22,6 +22,12 @@ export interface OrderBatchPorts {
   readonly largeNotionalThreshold: string;
   readonly clock: () => Date;
   readonly logger: LogPort;
+  /**
+   * Worst case of reading the risk limits (an SSM call with its client's deadlines); the read is not started with
+   * less time left than this plus the database attempt that must follow it.
+   * @default 0 (no check)
+   */
+  readonly riskLimitsWorstCaseMs?: number;
 }
 
 /** Counts per batch, for metrics. Accepted/rejected count acknowledged records by their stored status. */
@@ -152,7 +158,11 @@ async function storeBatch(
   const parsed: ParsedMessage[] = records.map((record) => parseMessage(record, processedAt));
   try {
     // Only a valid order needs the limits; a batch of poison messages is still recorded while SSM is unreachable.
-    const limits: RiskLimits | undefined = parsed.some((message) => message.kind === 'valid') ? await ports.riskLimits() : undefined;
+    const needsLimits = parsed.some((message) => message.kind === 'valid');
+    if (needsLimits && budget.remainingMs() < (ports.riskLimitsWorstCaseMs ?? 0)) {
+      throw new OutOfTimeError(`reading the risk limits was not started: ${budget.remainingMs()} ms left, it may take ${ports.riskLimitsWorstCaseMs ?? 0} ms`);
+    }
+    const limits: RiskLimits | undefined = needsLimits ? await ports.riskLimits() : undefined;
     const rows: NewOrderRow[] = [];
     for (const message of parsed) {
       try {

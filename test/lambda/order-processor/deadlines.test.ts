@@ -128,3 +128,25 @@ it('refuses to start publishing with less time left than a call can take', () =>
   // The figure every budget check of the processor's publisher uses: 2 attempts x (0.5 s + 1.5 s) + 0.5 s backoff.
   expect(worstCaseCallMs(PUBLISH_CALL_DEADLINES)).toBe(4_500);
 });
+
+it('does not start reading the risk limits with less time left than the read can take', async () => {
+  const account = `LATE-${randomBytes(3).toString('hex')}`;
+  await sendOrders(fixture, [queued(orderBody({ accountId: account, clientOrderId: 'l1' }))]);
+  let reads = 0;
+  const { handler, db } = processorFor(endpoint, fixture, {
+    riskLimits: async () => {
+      reads += 1;
+      return { tradingEnabled: true, maxOrderNotional: '1000000' };
+    },
+  });
+  cleanups.push(() => db.end());
+  const event = await receiveBatch(fixture);
+  // 3 s left; an SSM read may take 4.5 s with the processor's deadlines.
+  const response = await handler(event, deadlineIn(3_000));
+  expect(reads).toBe(0);
+  expect(response.batchItemFailures).toHaveLength(1);
+  expect(await readOrders(endpoint, [account])).toEqual([]);
+  await settle(fixture, event, response);
+  const again = await receiveBatch(fixture);
+  await expect(handler(again)).resolves.toEqual({ batchItemFailures: [] });
+});
