@@ -9,7 +9,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Pool, type PoolClient } from 'pg';
 import { ssmRiskLimits } from '../lambda/order-processor/config';
-import { createHandler, type OrderProcessorHandler } from '../lambda/order-processor/handler';
+import { createHandler, PROCESSOR_DEADLINES, type OrderProcessorHandler } from '../lambda/order-processor/handler';
 import { eventBridgePutEvents, type PutEventsPort } from '../lambda/order-processor/publisher';
 import { DbPoolManager, toClientConfig, type WithClientOptions } from '../lambda/shared/db';
 import { STORED_ORDER_COLUMNS } from '../lambda/shared/order-records';
@@ -281,8 +281,9 @@ export async function measureOrderThroughput(progress: (line: string) => void): 
   const settings = async (): Promise<ReturnType<typeof toDbSettings>> => toDbSettings(fixture.endpoint);
   // Each path gets its own pool with the production defaults (2 connections, same timeouts), as separate containers would.
   const ports = {
-    processor: { db: new TimedDbPoolManager({ settings, applicationName: 'order-processor' }), putEvents: timedPutEvents(eventBridgePutEvents(fixture.eventBridge)) },
-    processorNoPublish: { db: new TimedDbPoolManager({ settings, applicationName: 'order-processor' }), putEvents: timedPutEvents(acceptEverything) },
+    // The deployed pool settings (PROCESSOR_DEADLINES): with them one attempt's worst case fits the time budget.
+    processor: { db: new TimedDbPoolManager({ settings, applicationName: 'order-processor', ...PROCESSOR_DEADLINES.database }), putEvents: timedPutEvents(eventBridgePutEvents(fixture.eventBridge)) },
+    processorNoPublish: { db: new TimedDbPoolManager({ settings, applicationName: 'order-processor', ...PROCESSOR_DEADLINES.database }), putEvents: timedPutEvents(acceptEverything) },
   };
   const rawPool = new Pool({ ...toClientConfig(toDbSettings(fixture.endpoint)), max: 2 });
   const handlers: Readonly<Record<ProcessorPath, OrderProcessorHandler>> = {
