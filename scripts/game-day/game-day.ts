@@ -190,7 +190,6 @@ interface OrderRecord {
   readonly order: GameDayOrder;
   readonly orderId: string;
   outcome: 'pending' | 'accepted' | 'refused' | 'unconfirmed';
-  acceptedAt?: number;
 }
 
 interface HealthEntry {
@@ -245,7 +244,6 @@ export async function runGameDay(options: GameDayOptions, ports: GameDayPorts): 
       timeline.push({ kind: 'submit', sentAt, status: outcome.status, ms: outcome.ms });
       if (outcome.status === 202) {
         record.outcome = 'accepted';
-        record.acceptedAt = clock.now();
         break;
       }
       if (outcome.status >= 400 && outcome.status < 500 && outcome.status !== 429) {
@@ -253,7 +251,8 @@ export async function runGameDay(options: GameDayOptions, ports: GameDayPorts): 
         return;
       }
       record.outcome = 'unconfirmed';
-      await clock.sleep(Math.min(1_000, 100 * 2 ** attempt));
+      // Resent with the same clientOrderId: the API's deduplication id, so a lost 202 cannot queue it twice.
+      if (attempt < options.submitAttempts) await clock.sleep(Math.min(1_000, 100 * 2 ** attempt));
     }
     if (record.outcome !== 'accepted') return;
     // A client confirming its order: 404 means not processed yet, not a failure.
