@@ -9,13 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { ConfigurationError, errorMessage } from '../lambda/shared/errors';
 import { intEnv, optionalEnv, type EnvSource } from '../lambda/shared/env';
 import { formatOrderId } from '../lambda/shared/order-records';
 import { parseOrder, type ValidatedOrder } from '../lambda/shared/order-schema';
 import { backoffDelay, defaultSleep } from '../lambda/shared/retry';
+import { createSignedRequester, describeError, type AwsCredentials, type CredentialProvider, type ScriptFetch } from './signed-request';
 
 export interface SmokeTestOptions {
   /** The API stage URL, e.g. `https://abc.execute-api.us-east-1.amazonaws.com/v1` (no trailing slash needed). */
@@ -30,20 +29,11 @@ export interface SmokeTestOptions {
   readonly pollMaxDelayMs: number;
 }
 
-export interface SmokeCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
-
-/** `defaultProvider()` in the pipeline; tests pass fixed dummy credentials. */
-export type CredentialProvider = () => Promise<SmokeCredentials>;
+export type SmokeCredentials = AwsCredentials;
+export type { CredentialProvider };
 
 /** The part of fetch the smoke test uses; global fetch satisfies it. */
-export type SmokeFetch = (
-  url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal; redirect: 'manual' },
-) => Promise<{ status: number; text(): Promise<string> }>;
+export type SmokeFetch = ScriptFetch;
 
 export interface SmokeTestDeps {
   readonly fetch: SmokeFetch;
@@ -85,44 +75,15 @@ export async function runSmokeTest(options: SmokeTestOptions, deps: SmokeTestDep
   const clientOrderId = (deps.clientOrderId ?? defaultClientOrderId)();
   const order = smokeOrder(options.accountId, clientOrderId);
   const orderId = formatOrderId(order);
-  const signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: deps.credentials, sha256: Sha256 });
+  const signedRequest = createSignedRequester({ service: 'execute-api', region: options.region, credentials: deps.credentials, fetch: deps.fetch, now });
   const fail = (reason: string): SmokeTestResult => {
     deps.log(`smoke-test: FAILED after ${seconds(now() - started)}: ${reason}`);
     return { passed: false, orderId, reason };
   };
 
   /** One signed request; a network fault or timeout comes back as status 0 with the error as body. */
-  const send = async (method: 'GET' | 'POST', url: string, body?: string): Promise<{ status: number; body: string; ms: number }> => {
-    const target = new URL(url);
-    const headers: Record<string, string> = { host: target.host, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const sent = now();
-    try {
-      // Signed per attempt: the signature covers x-amz-date, which API Gateway rejects when more than 5 minutes old.
-      const signed = await signer.sign({
-        method,
-        protocol: target.protocol,
-        hostname: target.hostname,
-        path: target.pathname,
-        query: {},
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
-      // fetch sets Host itself from the URL (the same value that was signed) and refuses to take it as a header.
-      const { host: _host, ...fetchHeaders } = signed.headers;
-      const timeoutMs = Math.max(1, Math.min(options.requestTimeoutMs, deadline - now()));
-      const response = await deps.fetch(url, {
-        method,
-        headers: fetchHeaders,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'manual',
-      });
-      return { status: response.status, body: await response.text(), ms: now() - sent };
-    } catch (err) {
-      return { status: 0, body: describeError(err), ms: now() - sent };
-    }
-  };
+  const send = (method: 'GET' | 'POST', url: string, body?: string): Promise<{ status: number; body: string; ms: number }> =>
+    signedRequest(method, url, { ...(body === undefined ? {} : { body }), timeoutMs: Math.max(1, Math.min(options.requestTimeoutMs, deadline - now())) });
 
   /** Waits before retry number `retry`; false when the deadline leaves no time for a meaningful attempt. */
   const backoff = async (retry: number, what: string): Promise<boolean> => {
@@ -196,20 +157,6 @@ function orderStatus(body: string): unknown {
 
 function describeStatus(status: number): string {
   return status === 0 ? 'no response' : `HTTP ${status}`;
-}
-
-/** By shape rather than instanceof: fetch's errors come from Node's own realm, not necessarily the caller's. */
-function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; depth < 3 && typeof current === 'object' && current !== null; depth += 1) {
-    const message: unknown = Reflect.get(current, 'message');
-    const name: unknown = Reflect.get(current, 'name');
-    if (typeof message !== 'string') break;
-    parts.push(typeof name === 'string' && name !== 'Error' ? `${name}: ${message}` : message);
-    current = Reflect.get(current, 'cause');
-  }
-  return parts.length > 0 ? parts.join(' <- ') : errorMessage(err);
 }
 
 function excerpt(text: string): string {

@@ -53,6 +53,42 @@ export interface ApiConfig {
   readonly wafRateLimitPer5Minutes: number;
 }
 
+/**
+ * The experiments a stage with chaos enabled ships (lib/constructs/chaos-experiments.ts); the game day
+ * (scripts/game-day) starts one by this name, found by the template's `Name` tag `fis-{name}-{region}-{suffix}`.
+ */
+export const CHAOS_EXPERIMENTS = ['aurora-failover', 'az-network', 'processor-faults'] as const;
+export type ChaosExperimentName = (typeof CHAOS_EXPERIMENTS)[number];
+
+/** Faults injected into the order processor by the `processor-faults` experiment (FIS Lambda actions). */
+export interface ProcessorFaultsConfig {
+  /** How long each of the two faults (added latency, then errors) is injected; 1 minute to 12 hours (FIS limits). */
+  readonly duration: Duration;
+  /** Share of processor invocations hit by each fault, 1-100. */
+  readonly invocationPercentage: number;
+  /**
+   * Delay added before the handler runs: a slow dependency as the invocation sees it. At most 20 s, so that the
+   * processor (30 s timeout) still has time to finish a batch: a longer delay is a timeout, which the error fault covers.
+   */
+  readonly addedLatency: Duration;
+}
+
+/**
+ * AWS FIS experiment templates of the stage (lib/constructs/chaos-experiments.ts, docs/availability.md). Off means no
+ * templates, no experiment roles, and no FIS extension on the order processor.
+ */
+export interface ChaosConfig {
+  readonly enabled: boolean;
+  /**
+   * The AZ whose isolated subnets the `az-network` experiment cuts off. The writer's AZ (the first of
+   * `availabilityZones`) by default: losing it is the worse case, since the database must fail over too.
+   */
+  readonly disruptedAz: string;
+  /** How long the `az-network` experiment denies the AZ's traffic; 1 minute to 12 hours (FIS limits). */
+  readonly networkDisruption: Duration;
+  readonly processorFaults: ProcessorFaultsConfig;
+}
+
 /** Optional public DNS: when present the API gets a custom domain and an alias record. */
 export interface HostedZoneConfig {
   readonly hostedZoneId: string;
@@ -79,6 +115,8 @@ export interface EnvironmentConfig {
   readonly api: ApiConfig;
   /** Retention of every log group of the stage. */
   readonly logRetention: RetentionDays;
+  /** Failure experiments shipped with the stage: on in sandboxes and Staging, off in Prod unless this says so. */
+  readonly chaos: ChaosConfig;
   /** Address subscribed to the alert topic; none means alerts reach only the topic's other subscribers. */
   readonly alarmEmail?: string;
   readonly hostedZone?: HostedZoneConfig;
@@ -165,6 +203,7 @@ export function validateEnvironmentConfig(config: EnvironmentConfig): Environmen
   check(Number.isInteger(api.throttleRateLimit) && api.throttleRateLimit > 0, at('api.throttleRateLimit'), api.throttleRateLimit, 'expected a positive integer');
   check(Number.isInteger(api.throttleBurstLimit) && api.throttleBurstLimit > 0, at('api.throttleBurstLimit'), api.throttleBurstLimit, 'expected a positive integer');
   check(Number.isInteger(api.wafRateLimitPer5Minutes) && api.wafRateLimitPer5Minutes >= 10, at('api.wafRateLimitPer5Minutes'), api.wafRateLimitPer5Minutes, 'expected an integer of at least 10 (the WAF minimum)');
+  validateChaosConfig(config.chaos, config.availabilityZones, (field) => at(`chaos.${field}`));
   if (config.alarmEmail !== undefined) check(EMAIL_PATTERN.test(config.alarmEmail), at('alarmEmail'), config.alarmEmail, 'expected an e-mail address');
   if (config.hostedZone !== undefined) {
     check(/^Z[A-Z0-9]{1,31}$/.test(config.hostedZone.hostedZoneId), at('hostedZone.hostedZoneId'), config.hostedZone.hostedZoneId, 'expected a Route 53 hosted zone id such as Z0123456789ABC');
@@ -172,6 +211,26 @@ export function validateEnvironmentConfig(config: EnvironmentConfig): Environmen
     check(/^[a-z0-9-]{1,63}$/.test(config.hostedZone.apiRecordName), at('hostedZone.apiRecordName'), config.hostedZone.apiRecordName, 'expected one lowercase DNS label');
   }
   return config;
+}
+
+/** FIS accepts action durations from one minute to 12 hours (AWS FIS actions reference, `duration` parameters). */
+const FIS_MIN_DURATION_SECONDS = 60;
+const FIS_MAX_DURATION_SECONDS = 12 * 3_600;
+/** Kept well below the order processor's 30 s timeout: the added latency is a slowdown, not a timeout. */
+export const MAX_PROCESSOR_ADDED_LATENCY_MS = 20_000;
+
+function validateChaosConfig(chaos: ChaosConfig, availabilityZones: readonly string[], at: (field: string) => string): void {
+  check(availabilityZones.includes(chaos.disruptedAz), at('disruptedAz'), chaos.disruptedAz, `expected one of the stage's availability zones (${availabilityZones.join(', ')})`);
+  const fisDuration = (field: string, duration: Duration): void => {
+    const seconds = duration.toSeconds();
+    check(Number.isInteger(seconds) && seconds >= FIS_MIN_DURATION_SECONDS && seconds <= FIS_MAX_DURATION_SECONDS, at(field), `${seconds} s`, 'expected whole seconds from 1 minute to 12 hours (the FIS action limits)');
+  };
+  fisDuration('networkDisruption', chaos.networkDisruption);
+  const faults = chaos.processorFaults;
+  fisDuration('processorFaults.duration', faults.duration);
+  check(Number.isInteger(faults.invocationPercentage) && faults.invocationPercentage >= 1 && faults.invocationPercentage <= 100, at('processorFaults.invocationPercentage'), faults.invocationPercentage, 'expected an integer 1-100');
+  const latencyMs = faults.addedLatency.toMilliseconds();
+  check(Number.isInteger(latencyMs) && latencyMs >= 1 && latencyMs <= MAX_PROCESSOR_ADDED_LATENCY_MS, at('processorFaults.addedLatency'), `${latencyMs} ms`, `expected 1-${MAX_PROCESSOR_ADDED_LATENCY_MS} ms (below the processor's 30 s timeout)`);
 }
 
 /** The shortest outage a failing order record must survive in Staging and Prod before it is dead-lettered. */

@@ -35,6 +35,16 @@ const PLACEHOLDER_EMAIL_DOMAIN = /@example\.(com|org|net)$/i;
 
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c'] as const;
 
+/**
+ * The experiments' settings, the same everywhere; only `enabled` differs. The writer's AZ is cut off (the worse case),
+ * for 5 minutes: long enough for every alarm on the request path (3 periods of 1 minute) to have had its say.
+ */
+const CHAOS_SETTINGS = {
+  disruptedAz: AZS[0],
+  networkDisruption: Duration.minutes(5),
+  processorFaults: { duration: Duration.minutes(3), invocationPercentage: 50, addedLatency: Duration.seconds(5) },
+} as const;
+
 /** The sandbox suffix when none is given with `-c environmentSuffix=...`. */
 export const DEFAULT_SANDBOX_SUFFIX = 'dev';
 
@@ -52,6 +62,8 @@ const staging: EnvironmentConfig = {
   orders: { maxReceiveCount: 15, processorMaxConcurrency: 5, maxOrderNotional: '1000000.00', largeNotionalThreshold: '250000.00' },
   api: { throttleRateLimit: 200, throttleBurstLimit: 400, wafRateLimitPer5Minutes: 2000 },
   logRetention: RetentionDays.ONE_MONTH,
+  // Staging is where failures are rehearsed before Prod is asked to survive them.
+  chaos: { enabled: true, ...CHAOS_SETTINGS },
   alarmEmail: 'trading-platform-alerts-staging@example.com',
 };
 
@@ -66,6 +78,9 @@ const prod: EnvironmentConfig = {
   orders: { maxReceiveCount: 15, processorMaxConcurrency: 20, maxOrderNotional: '5000000.00', largeNotionalThreshold: '1000000.00' },
   api: { throttleRateLimit: 2000, throttleBurstLimit: 4000, wafRateLimitPer5Minutes: 10000 },
   logRetention: RetentionDays.ONE_YEAR,
+  // Off: no experiment can be started against Prod, and its processor runs without the FIS extension. Turning it on
+  // is a reviewed change here, never a command-line flag.
+  chaos: { enabled: false, ...CHAOS_SETTINGS },
   alarmEmail: 'trading-platform-oncall@example.com',
 };
 
@@ -80,6 +95,8 @@ function sandbox(suffix: string, account: string): EnvironmentConfig {
     orders: { maxReceiveCount: 8, processorMaxConcurrency: 2, maxOrderNotional: '100000.00', largeNotionalThreshold: '25000.00' },
     api: { throttleRateLimit: 50, throttleBurstLimit: 100, wafRateLimitPer5Minutes: 1000 },
     logRetention: RetentionDays.ONE_WEEK,
+    // An engineer can rehearse a game day on a personal copy before running it in Staging.
+    chaos: { enabled: true, ...CHAOS_SETTINGS },
   };
 }
 

@@ -44,6 +44,9 @@ export const NAME_RULES = {
   alarm: { prefix: 'alarm', maxLength: 255, pattern: /^[A-Za-z0-9._-]+$/, description: 'letters, digits, . _ -' },
   dashboard: { prefix: 'dashboard', maxLength: 255, pattern: /^[A-Za-z0-9_-]+$/, description: 'letters, digits, hyphens, underscores' },
   healthCheck: { prefix: 'r53hc', maxLength: 255, pattern: /^[A-Za-z0-9._-]+$/, description: 'letters, digits, . _ -' },
+  // FIS experiment templates take no name: this one is their `Name` tag, which the game day finds them by.
+  experimentTemplate: { prefix: 'fis', maxLength: 256, pattern: /^[A-Za-z0-9._-]+$/, description: 'letters, digits, . _ - (a tag value)' },
+  logResourcePolicy: { prefix: 'logpolicy', maxLength: 255, pattern: /^[A-Za-z0-9._-]+$/, description: 'letters, digits, . _ -' },
   codeBuild: { prefix: 'codebuild', maxLength: 150, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, description: 'letters, digits, hyphens, underscores' },
   pipeline: { prefix: 'codepipeline', maxLength: 100, pattern: /^[A-Za-z0-9.@_-]+$/, description: 'letters, digits and .@_-' },
 } as const satisfies Record<string, NameRule>;

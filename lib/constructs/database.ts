@@ -41,6 +41,8 @@ export class TradingDatabase extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** The cluster identifier as a literal, for metric dimensions in other stacks without a cross-stack reference. */
   public readonly clusterIdentifier: string;
+  /** The writer's and the reader's instance identifiers as literals (which of them writes changes with each failover). */
+  public readonly instanceIdentifiers: readonly string[];
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: TradingDatabaseProps) {
@@ -48,6 +50,9 @@ export class TradingDatabase extends Construct {
     this.encryptionKey = props.encryptionKey;
     const clusterIdentifier = props.names.of('dbCluster', 'trading');
     this.clusterIdentifier = clusterIdentifier;
+    const writerIdentifier = props.names.of('dbInstance', 'trading-writer');
+    const readerIdentifier = props.names.of('dbInstance', 'trading-reader');
+    this.instanceIdentifiers = [writerIdentifier, readerIdentifier];
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_7 });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -99,7 +104,7 @@ export class TradingDatabase extends Construct {
       manageMasterUserPassword: true,
       credentials: rds.Credentials.fromUsername(DATABASE_ADMIN_USER, { encryptionKey: props.encryptionKey }),
       writer: rds.ClusterInstance.serverlessV2('Writer', {
-        instanceIdentifier: props.names.of('dbInstance', 'trading-writer'),
+        instanceIdentifier: writerIdentifier,
         availabilityZone: props.writerAz,
         enablePerformanceInsights: true,
         performanceInsightEncryptionKey: props.encryptionKey,
@@ -107,7 +112,7 @@ export class TradingDatabase extends Construct {
       }),
       readers: [
         rds.ClusterInstance.serverlessV2('Reader', {
-          instanceIdentifier: props.names.of('dbInstance', 'trading-reader'),
+          instanceIdentifier: readerIdentifier,
           availabilityZone: props.readerAz,
           // Promotion tier 0-1 and scaling with the writer: the reader can take the writer's load on failover.
           scaleWithWriter: true,

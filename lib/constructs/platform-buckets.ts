@@ -36,6 +36,8 @@ export class PlatformBuckets extends Construct {
   public readonly configBucket: s3.Bucket;
   public readonly auditBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
+  /** The config bucket's name as a literal, for grants in other stacks without a cross-stack reference. */
+  public readonly configBucketName: string;
 
   constructor(scope: Construct, id: string, props: PlatformBucketsProps) {
     super(scope, id);
@@ -52,9 +54,10 @@ export class PlatformBuckets extends Construct {
       reason: 'This is the server access log bucket itself; logging it into itself would loop. Object-level API activity is in CloudTrail.',
     });
 
+    this.configBucketName = props.names.of('bucket', 'config');
     this.configBucket = new s3.Bucket(this, 'ConfigBucket', {
       ...SECURE_BUCKET_DEFAULTS,
-      bucketName: props.names.of('bucket', 'config'),
+      bucketName: this.configBucketName,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { Alerting } from '../constructs/alerting';
+import { ChaosExperiments } from '../constructs/chaos-experiments';
 import { ApiDomain } from '../constructs/api-domain';
 import { HEALTH_PATH, HealthChecks } from '../constructs/health-checks';
 import { PlatformAlarms } from '../constructs/platform-alarms';
@@ -18,6 +19,7 @@ import { Network } from '../constructs/network';
 import { API_STAGE_NAME, OrderApi } from '../constructs/order-api';
 import { ORDER_PROCESSOR_TIMEOUT, OrderProcessing } from '../constructs/order-processing';
 import { OrderQueues } from '../constructs/order-queues';
+import { PlatformBuckets } from '../constructs/platform-buckets';
 import { PlatformKey } from '../constructs/platform-key';
 import { RuntimeParameters } from '../constructs/runtime-parameters';
 import { SessionTable } from '../constructs/session-table';
@@ -30,6 +32,8 @@ export interface ServiceStackProps extends PlatformStackProps {
   readonly database: TradingDatabase;
   readonly sessions: SessionTable;
   readonly parameters: RuntimeParameters;
+  /** The config bucket carries the FIS extension's fault configurations when chaos is enabled. */
+  readonly buckets: PlatformBuckets;
   /** @default - no smoke-test role */
   readonly deliveryAccount?: string;
 }
@@ -44,6 +48,8 @@ export class ServiceStack extends PlatformStack {
   public readonly health: HealthChecks;
   public readonly alarms: PlatformAlarms;
   public readonly dashboard: PlatformDashboard;
+  /** The FIS experiment templates; only where `config.chaos.enabled`. */
+  public readonly chaos?: ChaosExperiments;
   public readonly apiUrlOutput: CfnOutput;
   public readonly healthUrlOutput: CfnOutput;
   /** ARN of the role the pipeline's smoke test assumes; only in pipeline-deployed stages. */
@@ -151,6 +157,20 @@ export class ServiceStack extends PlatformStack {
       sessionTable: props.sessions.table,
       healthCheckId: this.health.healthCheck.attrHealthCheckId,
     });
+
+    if (config.chaos.enabled) {
+      this.chaos = new ChaosExperiments(this, 'Chaos', {
+        names,
+        encryptionKey,
+        logRetention: config.logRetention,
+        config: config.chaos,
+        network: props.network,
+        database: props.database,
+        orderProcessor: this.orders.processor,
+        faultConfigurationBucketName: props.buckets.configBucketName,
+        stopAlarm: this.alarms.degraded,
+      });
+    }
 
     if (config.hostedZone) {
       const domain = new ApiDomain(this, 'ApiDomain', {

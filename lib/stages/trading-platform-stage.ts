@@ -39,6 +39,7 @@ export class TradingPlatformStage extends Stage {
       database: this.dataStack.database,
       sessions: this.dataStack.sessions,
       parameters: this.dataStack.parameters,
+      buckets: this.dataStack.buckets,
       deliveryAccount: props.deliveryAccount,
     });
   }

@@ -2,7 +2,7 @@
  * Invariants over every synthesized template of every environment (sandbox, staging, prod): names, tags,
  * destroyability, encryption at rest and IAM. New resource types must be added to the tables below.
  */
-import { EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
+import { CHAOS_EXPERIMENTS, EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
 import { AWS_AUTOMATION_CONNECTIONS, connectionBudget } from '../../lib/config/connection-budget';
 import { registerNagPacks } from '../../lib/compliance/nag';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
@@ -92,6 +92,7 @@ const MUST_BE_TAGGED = [
   'AWS::KMS::Key', 'AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBClusterParameterGroup',
   'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::SSM::Parameter',
   'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Stage', 'AWS::WAFv2::WebACL', 'AWS::CloudWatch::Alarm',
+  'AWS::FIS::ExperimentTemplate',
 ];
 
 function tagKeys(tags: unknown): string[] {
@@ -120,6 +121,19 @@ describe('every synthesized template', () => {
     expect(offenders).toEqual([]);
     // Guards against a vacuous pass: each stage holds functions, roles, buckets, security groups, the database...
     expect(checked).toBeGreaterThan(3 * 20);
+  });
+
+  it('names every FIS experiment template by its Name tag fis-{experiment}-us-east-1-{suffix}, only where chaos is enabled', () => {
+    // The platform stages (sandbox, Staging, Prod); the pipeline's own stack holds no platform resources.
+    const platformStages = stages.slice(0, 3);
+    for (const stage of platformStages) {
+      const templates = stage.templates.flatMap(({ template }) => Object.values(template.Resources).filter((r) => r.Type === 'AWS::FIS::ExperimentTemplate'));
+      const names = templates.map((template) => (template.Properties?.Tags as Record<string, unknown> | undefined)?.['Name']).sort();
+      const expected = stage.config.chaos.enabled ? CHAOS_EXPERIMENTS.map((experiment) => `fis-${experiment}-us-east-1-${stage.config.environmentSuffix}`).sort() : [];
+      expect(names).toEqual(expected);
+    }
+    // The sandbox and Staging ship them; Prod does not.
+    expect(platformStages.map((stage) => stage.config.chaos.enabled)).toEqual([true, true, false]);
   });
 
   it('carries the suffix in every log group name, SSM parameter path and KMS alias', () => {
@@ -196,6 +210,9 @@ describe('every synthesized template', () => {
       'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
       'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
       'cloudwatch:PutMetricData',
+      // FIS experiment roles: reading network metadata, and setting up the experiment's log delivery.
+      'ec2:DescribeVpcs', 'ec2:DescribeNetworkAcls', 'ec2:DescribeManagedPrefixLists',
+      'logs:CreateLogDelivery', 'logs:DescribeResourcePolicies',
     ]);
     const offenders: string[] = [];
     const documents = everyResource().filter(({ stackName, id }) => !generatedByCdkPipelines(stackName, id)).flatMap(({ id, resource }) => {

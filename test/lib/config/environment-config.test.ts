@@ -150,9 +150,21 @@ describe('validateEnvironmentConfig', () => {
       /apiReadConcurrency=\{"health":40,"orderQuery":10\}: lets API reads hold 50 connections; at most 31/,
     ],
     ['pools over 80% of an instance', { orders: { ...valid.orders, processorMaxConcurrency: 40 } }, /pools exceed 75 connections \(80% of 94 at 0\.5 ACU\)/],
+    ['a disrupted AZ outside the stage', { chaos: { ...valid.chaos, disruptedAz: 'us-east-1d' } }, /staging\.chaos\.disruptedAz="us-east-1d": expected one of the stage's availability zones \(us-east-1a, us-east-1b, us-east-1c\)/],
+    ['a network disruption under FIS\'s minute', { chaos: { ...valid.chaos, networkDisruption: Duration.seconds(30) } }, /staging\.chaos\.networkDisruption="30 s"/],
+    ['a fault duration over 12 hours', { chaos: { ...valid.chaos, processorFaults: { ...valid.chaos.processorFaults, duration: Duration.hours(13) } } }, /staging\.chaos\.processorFaults\.duration="46800 s"/],
+    ['a fault percentage of 0', { chaos: { ...valid.chaos, processorFaults: { ...valid.chaos.processorFaults, invocationPercentage: 0 } } }, /staging\.chaos\.processorFaults\.invocationPercentage=0: expected an integer 1-100/],
+    ['added latency that is a timeout', { chaos: { ...valid.chaos, processorFaults: { ...valid.chaos.processorFaults, addedLatency: Duration.seconds(30) } } }, /staging\.chaos\.processorFaults\.addedLatency="30000 ms"/],
   ])('rejects %s, naming the key and the value', (_case, patch, message) => {
     expect(() => validateEnvironmentConfig(broken(patch))).toThrow(ConfigError);
     expect(() => validateEnvironmentConfig(broken(patch))).toThrow(message);
+  });
+
+  it('rehearses failures in the sandbox and Staging, never in Prod unless its config says so', () => {
+    const config = loadAppConfig(context({}));
+    expect([config.sandbox.chaos.enabled, config.staging.chaos.enabled, config.prod.chaos.enabled]).toEqual([true, true, false]);
+    // The writer's AZ: the worse case, since the database has to fail over too.
+    expect(config.staging.chaos.disruptedAz).toBe(config.staging.availabilityZones[0]);
   });
 
   it('accepts the shipped environments unchanged', () => {
