@@ -3,7 +3,7 @@
  * transient database faults with backoff (reconnecting after a failover) for as long as the invocation can afford.
  */
 import type { PoolClient } from 'pg';
-import type { DbPoolManager } from '../shared/db';
+import { dbAttemptWorstCaseMs, type DbPoolManager } from '../shared/db';
 import { errorMessage, isAuthenticationError, isDataError, isTransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { STORED_ORDER_COLUMNS, toStoredOrder, type OrderKey, type StoredOrder } from '../shared/order-records';
@@ -105,7 +105,7 @@ export interface PostgresOrderStoreOptions {
   readonly retry?: BackoffSettings;
   /**
    * Time to keep for after the database work: publishing the events and answering. Each attempt also needs its own
-   * worst case (DbPoolManager.worstCaseAttemptMs) on top.
+   * worst case (dbAttemptWorstCaseMs) on top.
    * @default 6000
    */
   readonly reserveMs?: number;
@@ -189,7 +189,7 @@ export class PostgresOrderStore implements OrderStore {
       budget,
       reserveMs: this.reserveMs,
       logger: this.options.logger,
-      attemptWorstCaseMs: () => this.db.worstCaseAttemptMs(1),
+      attemptWorstCaseMs: () => dbAttemptWorstCaseMs(this.db, 1),
       operation: 'recording order conflicts',
       isRetryable: isTransientError,
     });
@@ -209,7 +209,7 @@ export class PostgresOrderStore implements OrderStore {
         reserveMs: this.reserveMs,
         logger: this.options.logger,
         // Insert, then read back the keys that already existed: two statements on one connection.
-        attemptWorstCaseMs: () => this.db.worstCaseAttemptMs(2),
+        attemptWorstCaseMs: () => dbAttemptWorstCaseMs(this.db, 2),
         operation: 'storing the order batch',
         isRetryable: (error) => {
           if (isTransientError(error)) return true;

@@ -39,7 +39,6 @@ export function sdkClientConfig(deadlines: CallDeadlines = DEFAULT_CALL_DEADLINE
   readonly maxAttempts: number;
   readonly requestHandler: { readonly connectionTimeout: number; readonly requestTimeout: number; readonly throwOnRequestTimeout: true };
 } {
-  validate(deadlines);
   return {
     retryMode: 'standard',
     maxAttempts: deadlines.maxAttempts,
@@ -53,7 +52,6 @@ export function sdkClientConfig(deadlines: CallDeadlines = DEFAULT_CALL_DEADLINE
  * the call: a call cut off by the Lambda timeout fails the whole batch, a call not started fails only its records.
  */
 export function worstCaseCallMs(deadlines: CallDeadlines = DEFAULT_CALL_DEADLINES): number {
-  validate(deadlines);
   let total = deadlines.maxAttempts * (deadlines.connectionTimeoutMs + deadlines.requestTimeoutMs);
   for (let retry = 0; retry < deadlines.maxAttempts - 1; retry += 1) {
     total += Math.min(STANDARD_RETRY_MAX_BACKOFF_MS, STANDARD_RETRY_THROTTLING_BASE_MS * 2 ** retry);
@@ -74,13 +72,4 @@ export function createAwsClient<C>(
 ): C {
   const client = new Client({ ...sdkClientConfig(options.deadlines), ...options.extra });
   return options.observability === undefined ? client : options.observability.tracer.captureAWSv3Client(client);
-}
-
-function validate(deadlines: CallDeadlines): void {
-  const positive = (name: keyof CallDeadlines, value: number): void => {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`CallDeadlines.${name} must be a positive integer, got ${value}`);
-  };
-  positive('connectionTimeoutMs', deadlines.connectionTimeoutMs);
-  positive('requestTimeoutMs', deadlines.requestTimeoutMs);
-  positive('maxAttempts', deadlines.maxAttempts);
 }

@@ -187,6 +187,19 @@ export function toClientConfig(settings: DbSettings, options: ConnectionOptions 
   };
 }
 
+/**
+ * The longest one attempt of `statements` statements on `db` can take, from asking for the pool to the last answer:
+ * the settings read if no pool exists, the connect, and each statement's client-side timeout (toClientConfig).
+ * Callers holding a deadline start an attempt only when this much time is left. A function, not a method, so that
+ * bundles of functions that never ask leave it out.
+ */
+export function dbAttemptWorstCaseMs(db: Pick<DbPoolManager, 'hasPool' | 'deadlines'>, statements: number): number {
+  const statementTimeoutMs = db.deadlines.statementTimeoutMs ?? 10_000;
+  const perStatement = statementTimeoutMs > 0 ? statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS : 0;
+  const settings = db.hasPool ? 0 : (db.deadlines.settingsTimeoutMs ?? 5_000);
+  return settings + (db.deadlines.connectionTimeoutMs ?? 5_000) + statements * perStatement;
+}
+
 /** Opens one connection, e.g. for the migration runner, which needs a session rather than a pool. */
 export async function connectClient(settings: DbSettings, options: ConnectionOptions = {}, logger: LogPort = silentLogger): Promise<Client> {
   const client = new Client(toClientConfig(settings, options));
@@ -359,16 +372,14 @@ export class DbPoolManager {
     if (pool !== undefined) await pool.end();
   }
 
-  /**
-   * The longest one attempt of `statements` statements can take, from asking for the pool to the last answer: the
-   * settings read if no pool exists, the connect, and each statement's client-side timeout (toClientConfig). Callers
-   * holding a deadline start an attempt only when this much time is left.
-   */
-  worstCaseAttemptMs(statements: number): number {
-    const statementTimeoutMs = this.options.statementTimeoutMs ?? 10_000;
-    const perStatement = statementTimeoutMs > 0 ? statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS : 0;
-    const settings = this.activePool === undefined ? (this.options.settingsTimeoutMs ?? 5_000) : 0;
-    return settings + (this.options.connectionTimeoutMs ?? 5_000) + statements * perStatement;
+  /** Whether a pool exists: without one, the next attempt first reads the settings (see dbAttemptWorstCaseMs). */
+  get hasPool(): boolean {
+    return this.activePool !== undefined;
+  }
+
+  /** The deadlines this manager's attempts run under, for dbAttemptWorstCaseMs. */
+  get deadlines(): Pick<DbPoolOptions, 'settingsTimeoutMs' | 'connectionTimeoutMs' | 'statementTimeoutMs'> {
+    return this.options;
   }
 
   private async createPool(): Promise<Pool> {
