@@ -19,7 +19,7 @@ import { ORDER_EVENT_SOURCE } from '../../../lambda/shared/order-events';
 import type { Session } from '../../../lambda/shared/session-item';
 import { putEventsAnswer, throttledPutEventsEntry } from '../../support/aws-contracts/eventbridge';
 import { dynamoDbStreamRecord, TTL_PRINCIPAL } from '../../support/aws-contracts/lambda-events';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy';
+import { startFaultProxy, type FaultProxy } from '../../support/faults/http-fault-proxy';
 import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 

@@ -16,7 +16,7 @@ import { ConfigurationError } from '../../../lambda/shared/errors';
 import { fromSessionItem, type Session } from '../../../lambda/shared/session-item';
 import { startSilentServer } from '../health/silent-server';
 import { apiGatewayProxyEvent } from '../../support/aws-contracts/api-gateway-proxy';
-import { startFaultProxy, type Fault, type FaultProxy, type ProxiedCall } from '../../support/fault-proxy';
+import { startFaultProxy, type Fault, type FaultProxy, type ProxiedCall } from '../../support/faults/http-fault-proxy';
 import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
