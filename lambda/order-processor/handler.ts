@@ -76,7 +76,8 @@ export function createHandler(deps: OrderProcessorDeps): OrderProcessorHandler {
     riskLimitsWorstCaseMs: deps.riskLimitsWorstCaseMs ?? worstCaseCallMs(PROCESSOR_DEADLINES.sdk),
   };
   return async (event, context) => {
-    const budget = lambdaTimeBudget(context);
+    // Without a context (a direct call), the deployed timeout's 30 s.
+    const budget = lambdaTimeBudget(context, 30_000);
     const { response, summary } = await processOrderBatch(event, ports, budget);
     const failedMaxReceiveCount =
       deps.redelivery === undefined || response.batchItemFailures.length === 0

@@ -3,25 +3,16 @@
  * not started (nor the backoff before it), so the records fail cleanly as batch-item failures (and SQS redelivers
  * them) instead of the whole batch timing out.
  */
-import type { Context } from 'aws-lambda';
 import { errorMessage, TransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { retry, type RetryOptions } from '../shared/retry';
+import type { TimeBudget } from '../shared/time-budget';
 
-/** How much of the invocation is left; the Lambda context in production, a fixed allowance in tests. */
-export interface TimeBudget {
-  remainingMs(): number;
-}
+// The one budget type and Lambda adapter, shared with the sessions functions.
+export { lambdaTimeBudget, type TimeBudget } from '../shared/time-budget';
 
 /** Backoff settings a caller may tune; `sleep` and `random` are there so tests run fast and deterministically. */
 export type BackoffSettings = Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
-
-/** A budget from the Lambda context; without one (a direct call), `fallbackMs` from now. */
-export function lambdaTimeBudget(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, fallbackMs = 30_000): TimeBudget {
-  if (context !== undefined) return { remainingMs: () => context.getRemainingTimeInMillis() };
-  const deadline = Date.now() + fallbackMs;
-  return { remainingMs: () => deadline - Date.now() };
-}
 
 export interface BudgetedRetryOptions extends BackoffSettings {
   readonly budget: TimeBudget;
