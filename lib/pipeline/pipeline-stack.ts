@@ -24,7 +24,7 @@ import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { acknowledgePipelineProjects } from '../compliance/pipeline-resources';
 import { NAME_RULES } from '../config/naming';
 import { TradingPlatformStage } from '../stages/trading-platform-stage';
-import { AlarmBakeStep } from './alarm-bake-step';
+import { AlarmBakeStep, type RollbackAwareness } from './alarm-bake-step';
 import { HealthGateStep } from './health-gate-step';
 import { PullRequestCheck } from './pull-request-check';
 import { SmokeTestStep } from './smoke-test-step';
@@ -34,12 +34,6 @@ import { VerificationStep } from './verification-step';
 
 /** Names of the pipeline's deployment stages (CDK Pipelines names them after the TradingPlatformStage ids). */
 export const PIPELINE_STAGES = { staging: 'Staging', prod: 'Prod' } as const;
-
-/** Names of the actions after each deployment, in the order they run: the gates Prod relies on. */
-export const POST_DEPLOY_ACTIONS = {
-  staging: ['HealthGate', 'SmokeTest', 'Verify', 'Bake', 'PromoteToProd'],
-  prod: ['HealthGate', 'Bake'],
-} as const;
 
 /** A name the stage's template holds as a literal, resolved in this (another account's) stack; a token is a bug here. */
 function physicalName(scope: Stack, value: string, what: string): string {
@@ -298,7 +292,7 @@ export class PipelineStack extends Stack {
 
   /**
    * Staging: health gate, signed smoke test, verification of every cloud-only path, bake, then the approval that guards
-   * Prod. Each step depends on the one before, so they run one after the other in this order (POST_DEPLOY_ACTIONS).
+   * Prod. Each step depends on the one before, so they run one after the other in this order (test/lib/pipeline/release-gates.test.ts).
    */
   private addStaging(stage: TradingPlatformStage, config: EnvironmentConfig, bakeWindow: Duration): void {
     const service = stage.serviceStack;
@@ -329,7 +323,7 @@ export class PipelineStack extends Stack {
       },
     });
     const bake = this.bakeStep(stage, config, bakeWindow);
-    const approval = new pipelines.ManualApprovalStep(POST_DEPLOY_ACTIONS.staging[4], {
+    const approval = new pipelines.ManualApprovalStep('PromoteToProd', {
       comment: `Staging (${config.environmentSuffix}) passed its health gate, smoke test, verification and a ${bakeWindow.toMinutes()}-minute alarm bake. Review the dashboard, then approve promotion to Prod.`,
       reviewUrl: `https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/${service.names.of('dashboard', 'platform')}`,
       notificationTopic: this.notificationTopic,
@@ -350,7 +344,7 @@ export class PipelineStack extends Stack {
     this.pipeline.addStage(stage, { post: [healthGate, bake] });
   }
 
-  private bakeStep(stage: TradingPlatformStage, config: EnvironmentConfig, window: Duration, rollback?: { pipelineName: string; pipelineArn: string; stageName: string }): AlarmBakeStep {
+  private bakeStep(stage: TradingPlatformStage, config: EnvironmentConfig, window: Duration, rollback?: RollbackAwareness): AlarmBakeStep {
     const service = stage.serviceStack;
     if (!service.alarmReaderRoleArnOutput) throw new Error(`Stage ${stage.stageName}: the alarm-reader role is missing; the bake would have nothing to assume`);
     return new AlarmBakeStep('Bake', {
