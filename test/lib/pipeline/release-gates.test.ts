@@ -34,7 +34,7 @@ interface Resource {
 let config: AppConfig;
 let stack: PipelineStack;
 let pipelineTemplate: Template;
-let pipeline: Resource;
+let pipeline: Resource | undefined;
 let stages: readonly PipelineStage[];
 let staging: Template;
 let prod: Template;
