@@ -196,6 +196,11 @@ describe('every synthesized template', () => {
       'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
       'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
       'cloudwatch:PutMetricData',
+      // Read-only, for the pipeline's checks: GetMetricData has no resource-level permissions; DescribeAlarms could be
+      // scoped, but returns composite alarms (platform-degraded) only to a permission scoped to * (CloudWatch API
+      // Reference, DescribeAlarms).
+      'cloudwatch:GetMetricData',
+      'cloudwatch:DescribeAlarms',
     ]);
     const offenders: string[] = [];
     const documents = everyResource().filter(({ stackName, id }) => !generatedByCdkPipelines(stackName, id)).flatMap(({ id, resource }) => {
