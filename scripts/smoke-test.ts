@@ -14,7 +14,7 @@ import { intEnv, optionalEnv, type EnvSource } from '../lambda/shared/env';
 import { formatOrderId } from '../lambda/shared/order-records';
 import { parseOrder, type ValidatedOrder } from '../lambda/shared/order-schema';
 import { backoffDelay, defaultSleep } from '../lambda/shared/retry';
-import { createSignedRequester, describeError, type AwsCredentials, type CredentialProvider, type ScriptFetch } from './signed-request';
+import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, jsonObject, seconds, type ApiCredentials, type ApiFetch, type CredentialProvider } from './signed-api';
 
 export interface SmokeTestOptions {
   /** The API stage URL, e.g. `https://abc.execute-api.us-east-1.amazonaws.com/v1` (no trailing slash needed). */
@@ -29,11 +29,11 @@ export interface SmokeTestOptions {
   readonly pollMaxDelayMs: number;
 }
 
-export type SmokeCredentials = AwsCredentials;
+export type SmokeCredentials = ApiCredentials;
 export type { CredentialProvider };
 
 /** The part of fetch the smoke test uses; global fetch satisfies it. */
-export type SmokeFetch = ScriptFetch;
+export type SmokeFetch = ApiFetch;
 
 export interface SmokeTestDeps {
   readonly fetch: SmokeFetch;
@@ -54,11 +54,6 @@ export type SmokeTestResult = { readonly passed: true; readonly orderId: string 
 /** An attempt with less time than this would only time out and hide the last real answer. */
 const MIN_ATTEMPT_MS = 250;
 
-/** 429, 5xx and network faults may clear within the deadline; anything else is a verdict. */
-function isRetryableStatus(status: number): boolean {
-  return status === 429 || status >= 500;
-}
-
 /** The smallest order the platform accepts, so a smoke run never moves a meaningful notional. */
 export function smokeOrder(accountId: string, clientOrderId: string): ValidatedOrder {
   // Validated with the platform's own schema: a smoke order the API would reject is a bug here, not in the API.
@@ -75,15 +70,11 @@ export async function runSmokeTest(options: SmokeTestOptions, deps: SmokeTestDep
   const clientOrderId = (deps.clientOrderId ?? defaultClientOrderId)();
   const order = smokeOrder(options.accountId, clientOrderId);
   const orderId = formatOrderId(order);
-  const signedRequest = createSignedRequester({ service: 'execute-api', region: options.region, credentials: deps.credentials, fetch: deps.fetch, now });
   const fail = (reason: string): SmokeTestResult => {
     deps.log(`smoke-test: FAILED after ${seconds(now() - started)}: ${reason}`);
     return { passed: false, orderId, reason };
   };
-
-  /** One signed request; a network fault or timeout comes back as status 0 with the error as body. */
-  const send = (method: 'GET' | 'POST', url: string, body?: string): Promise<{ status: number; body: string; ms: number }> =>
-    signedRequest(method, url, { ...(body === undefined ? {} : { body }), timeoutMs: Math.max(1, Math.min(options.requestTimeoutMs, deadline - now())) });
+  const send = createApiSender({ region: options.region, credentials: deps.credentials, fetch: deps.fetch, requestTimeoutMs: options.requestTimeoutMs, remainingMs: () => deadline - now(), now });
 
   /** Waits before retry number `retry`; false when the deadline leaves no time for a meaningful attempt. */
   const backoff = async (retry: number, what: string): Promise<boolean> => {
@@ -110,7 +101,7 @@ export async function runSmokeTest(options: SmokeTestOptions, deps: SmokeTestDep
     const response = await send('POST', ordersUrl, body);
     deps.log(`  POST ${ordersUrl} -> ${describeStatus(response.status)} in ${response.ms} ms`);
     if (response.status === 202) break;
-    if (response.status !== 0 && !isRetryableStatus(response.status)) {
+    if (!isRetryableStatus(response.status)) {
       return fail(`POST ${ordersUrl} answered ${response.status}, expected 202: ${excerpt(response.body)}`);
     }
     if (!(await backoff(retry, `not accepted yet (${excerpt(response.body)})`))) {
@@ -132,7 +123,7 @@ export async function runSmokeTest(options: SmokeTestOptions, deps: SmokeTestDep
       return fail(`order ${orderId} has status ${JSON.stringify(status)}, expected "ACCEPTED": ${excerpt(response.body)}`);
     }
     // 404: not processed yet (or not yet on the reader); the order processor works asynchronously.
-    if (response.status !== 0 && response.status !== 404 && !isRetryableStatus(response.status)) {
+    if (response.status !== 404 && !isRetryableStatus(response.status)) {
       return fail(`GET ${orderUrl} answered ${response.status}: ${excerpt(response.body)}`);
     }
     if (!(await backoff(retry, response.status === 404 ? 'not processed yet' : `transient failure (${excerpt(response.body)})`))) {
@@ -147,25 +138,7 @@ function defaultClientOrderId(): string {
 }
 
 function orderStatus(body: string): unknown {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === 'object' && parsed !== null && 'status' in parsed ? parsed.status : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function describeStatus(status: number): string {
-  return status === 0 ? 'no response' : `HTTP ${status}`;
-}
-
-function excerpt(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 300 ? `${oneLine.slice(0, 300)}…` : oneLine;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
+  return jsonObject(body)?.['status'];
 }
 
 /** Options from the command line and the environment; a ConfigurationError names what is wrong. */

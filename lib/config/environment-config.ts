@@ -122,6 +122,17 @@ export interface EnvironmentConfig {
   readonly hostedZone?: HostedZoneConfig;
 }
 
+/**
+ * How long the pipeline watches a stage's alarms after its checks pass (docs/deployment.md, "Bake and rollback").
+ * Every platform alarm must stay out of ALARM for the whole window.
+ */
+export interface BakeWindows {
+  /** After the Staging verification, before anyone is asked to approve. */
+  readonly staging: Duration;
+  /** After the Prod health gate; a platform alarm in this window rolls the Prod stage back. Longer than Staging's. */
+  readonly prod: Duration;
+}
+
 /** Where the delivery pipeline lives and what it pulls. */
 export interface PipelineConfig {
   readonly account: string;
@@ -133,6 +144,7 @@ export interface PipelineConfig {
   readonly branch: string;
   /** Receives pipeline failures and approvals waiting. */
   readonly notificationEmail?: string;
+  readonly bakeWindows: BakeWindows;
 }
 
 /** The full configuration of the app: the pipeline, its two stages, and a sandbox copy. */
@@ -244,5 +256,29 @@ export function validatePipelineConfig(config: PipelineConfig): PipelineConfig {
   check(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(config.repository), 'pipeline.repository', config.repository, 'expected owner/repository');
   check(/^[A-Za-z0-9._/-]+$/.test(config.branch), 'pipeline.branch', config.branch, 'expected a branch name');
   if (config.notificationEmail !== undefined) check(EMAIL_PATTERN.test(config.notificationEmail), 'pipeline.notificationEmail', config.notificationEmail, 'expected an e-mail address');
+  validateBakeWindows(config.bakeWindows);
   return config;
+}
+
+/**
+ * Bounds of a bake window, in whole minutes: alarms are evaluated per minute, so a fraction of one would only round.
+ * The lower bounds are the slowest alarm's time to fire (Aurora CPU: 3 periods of 5 minutes; the pipeline tests check
+ * the synthesized alarms against them); the upper bound keeps a release from holding the pipeline for a working day.
+ */
+export const BAKE_WINDOW_LIMITS = {
+  staging: { minMinutes: 15, maxMinutes: 120 },
+  prod: { minMinutes: 15, maxMinutes: 480 },
+} as const;
+
+function validateBakeWindows(windows: BakeWindows): void {
+  for (const stage of ['staging', 'prod'] as const) {
+    const key = `pipeline.bakeWindows.${stage}`;
+    const minutes = windows[stage].toMinutes({ integral: false });
+    const { minMinutes, maxMinutes } = BAKE_WINDOW_LIMITS[stage];
+    check(Number.isInteger(minutes), key, `${minutes} minutes`, 'expected whole minutes (alarms are evaluated once a minute)');
+    check(minutes >= minMinutes && minutes <= maxMinutes, key, `${minutes} minutes`, `expected ${minMinutes}-${maxMinutes} minutes`);
+  }
+  const staging = windows.staging.toMinutes();
+  const prod = windows.prod.toMinutes();
+  check(prod > staging, 'pipeline.bakeWindows.prod', `${prod} minutes`, `expected longer than the Staging bake (${staging} minutes): Prod takes the real traffic, and its bake is what rolls it back`);
 }

@@ -194,6 +194,9 @@ export function loadAppConfig(context: ContextSource, env: ProcessEnvironment = 
       repository: PLACEHOLDER_REPOSITORY,
       branch: 'main',
       notificationEmail: 'trading-platform-delivery@example.com',
+      // Staging: the slowest alarm (Aurora CPU, 15 minutes) plus a margin, before the approval. Prod: an hour under
+      // real traffic, in which any platform alarm rolls the stage back (docs/deployment.md, "Bake and rollback").
+      bakeWindows: { staging: Duration.minutes(20), prod: Duration.minutes(60) },
     }),
     staging: validateEnvironmentConfig(staging),
     prod: validateEnvironmentConfig(prod),

@@ -1,11 +1,15 @@
 /**
  * The delivery pipeline: a self-mutating CDK pipeline that takes `main` from the Git repository through synth
- * (tests + cdk-nag), self-mutation, asset publishing, Staging with health gate and signed smoke test, a manual
- * approval, and Prod with its own health gate. Also hosts the pull-request check and delivery notifications.
+ * (tests + cdk-nag), self-mutation, asset publishing, Staging with health gate, signed smoke test, verification and an
+ * alarm bake, a manual approval, and Prod with its own health gate and a longer bake that rolls the stage back by
+ * itself. Also hosts the pull-request check and delivery notifications.
  */
-import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as notifications from 'aws-cdk-lib/aws-codestarnotifications';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,11 +22,25 @@ import { createDeadLetterQueue } from '../constructs/dead-letter-queue';
 import { AppConfig, EnvironmentConfig, ResourceNames, TOOLING_ENVIRONMENT_SUFFIX, applyStandardTags } from '../config';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
 import { acknowledgePipelineProjects } from '../compliance/pipeline-resources';
+import { NAME_RULES } from '../config/naming';
 import { TradingPlatformStage } from '../stages/trading-platform-stage';
+import { AlarmBakeStep, type RollbackAwareness } from './alarm-bake-step';
 import { HealthGateStep } from './health-gate-step';
 import { PullRequestCheck } from './pull-request-check';
 import { SmokeTestStep } from './smoke-test-step';
+import { rollBackStageOnFailure } from './stage-rollback';
 import { BUILD_IMAGE, CDK_CLI_VERSION, runtimeVersionsBuildSpec } from './toolchain';
+import { VerificationStep } from './verification-step';
+
+/** Names of the pipeline's deployment stages (CDK Pipelines names them after the TradingPlatformStage ids). */
+export const PIPELINE_STAGES = { staging: 'Staging', prod: 'Prod' } as const;
+
+/** A name the stage's template holds as a literal, resolved in this (another account's) stack; a token is a bug here. */
+function physicalName(scope: Stack, value: string, what: string): string {
+  const resolved: unknown = scope.resolve(value);
+  if (typeof resolved !== 'string' || Token.isUnresolved(resolved)) throw new Error(`${what} has no physical name known at synth: ${JSON.stringify(resolved)}`);
+  return resolved;
+}
 
 export interface PipelineStackProps extends StackProps {
   readonly config: AppConfig;
@@ -38,8 +56,11 @@ export class PipelineStack extends Stack {
   public readonly staging: TradingPlatformStage;
   public readonly prod: TradingPlatformStage;
   public readonly notificationTopic: sns.Topic;
+  /** Rollback executions of the pipeline (automatic, after a failed Prod stage, or by hand) to the delivery topic. */
+  public readonly rollbackNotifications: events.Rule;
   public readonly pullRequestCheck: PullRequestCheck;
   private readonly sourceRepository: string;
+  private readonly pipelineName: string;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const tooling = toolingEnvironment(props.config);
@@ -48,6 +69,7 @@ export class PipelineStack extends Stack {
     const names = new ResourceNames(tooling);
     const { pipeline: source } = props.config;
     this.sourceRepository = source.repository;
+    this.pipelineName = names.of('pipeline', 'trading-platform');
 
     const key = new kms.Key(this, 'ArtifactKey', {
       alias: `alias/${names.of('kmsAlias', 'pipeline')}`,
@@ -106,6 +128,21 @@ export class PipelineStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
+    // EventBridge publishes rollback notices to the encrypted delivery topic (and its DLQ), from the one rule below,
+    // named by convention: a reference to the rule would make the key depend on the rule that depends on the key.
+    const rollbackRuleName = names.of('eventRule', 'pipeline-rollbacks');
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeRollbackNotices',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'events', resource: 'rule', resourceName: rollbackRuleName }) },
+        },
+      }),
+    );
     if (source.notificationEmail) {
       this.notificationTopic.addSubscription(new subscriptions.EmailSubscription(source.notificationEmail, { deadLetterQueue: notificationDeadLetters }));
     }
@@ -127,7 +164,9 @@ export class PipelineStack extends Stack {
     );
 
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
-      pipelineName: names.of('pipeline', 'trading-platform'),
+      pipelineName: this.pipelineName,
+      // Stage rollback exists only for V2 pipelines, and not in PARALLEL mode (the default, SUPERSEDED, is kept).
+      pipelineType: codepipeline.PipelineType.V2,
       artifactBucket,
       crossAccountKeys: true,
       enableKeyRotation: true,
@@ -152,22 +191,59 @@ export class PipelineStack extends Stack {
       },
     });
 
-    this.staging = new TradingPlatformStage(this, 'Staging', { config: props.config.staging, deliveryAccount: source.account });
-    this.addStage(this.staging, props.config.staging, true);
-    this.prod = new TradingPlatformStage(this, 'Prod', { config: props.config.prod, deliveryAccount: source.account });
-    this.addStage(this.prod, props.config.prod, false);
+    const { bakeWindows } = source;
+    this.staging = new TradingPlatformStage(this, PIPELINE_STAGES.staging, {
+      config: props.config.staging,
+      deliveryAccount: source.account,
+      postDeployChecks: { verification: true, bakeWindow: bakeWindows.staging },
+    });
+    this.addStaging(this.staging, props.config.staging, bakeWindows.staging);
+    this.prod = new TradingPlatformStage(this, PIPELINE_STAGES.prod, {
+      config: props.config.prod,
+      deliveryAccount: source.account,
+      postDeployChecks: { verification: false, bakeWindow: bakeWindows.prod },
+    });
+    this.addProd(this.prod, props.config.prod, bakeWindows.prod);
 
     this.pipeline.buildPipeline();
+    // Prod rolls back by itself when its deploy, health gate or bake fails. Not with a CloudWatchAlarm rule in an
+    // OnSuccess condition: such a rule names its alarm only by AlarmName, read with the pipeline's own role in the
+    // pipeline account, and the platform's alarms live in the Prod account (docs/deployment.md, "Bake and rollback").
+    rollBackStageOnFailure(this.pipeline.pipeline, PIPELINE_STAGES.prod);
     new notifications.NotificationRule(this, 'DeliveryNotifications', {
       notificationRuleName: names.of('pipeline', 'delivery-notifications'),
       source: this.pipeline.pipeline,
       events: [
         'codepipeline-pipeline-pipeline-execution-failed',
+        // Names the stage that failed: a failed Prod stage is what starts its automatic rollback.
+        'codepipeline-pipeline-stage-execution-failed',
         'codepipeline-pipeline-manual-approval-needed',
         'codepipeline-pipeline-manual-approval-failed',
       ],
       targets: [this.notificationTopic],
       detailType: notifications.DetailType.FULL,
+    });
+    // The notification rule has no event type for a rollback, so the execution's own event is routed: a rollback
+    // execution starts with execution-trigger.trigger-type AutomatedRollback or ManualRollback (CodePipeline API
+    // Reference, ExecutionTrigger; User Guide, "Monitoring CodePipeline events").
+    this.rollbackNotifications = new events.Rule(this, 'RollbackNotifications', {
+      ruleName: rollbackRuleName,
+      description: 'Rollback executions of the delivery pipeline (automatic after a failed Prod stage, or by hand), to the delivery topic',
+      eventPattern: {
+        source: ['aws.codepipeline'],
+        detailType: ['CodePipeline Pipeline Execution State Change'],
+        detail: { pipeline: [this.pipelineName], state: ['STARTED'], 'execution-trigger': { 'trigger-type': ['AutomatedRollback', 'ManualRollback'] } },
+      },
+      targets: [
+        new targets.SnsTopic(this.notificationTopic, {
+          deadLetterQueue: notificationDeadLetters,
+          message: events.RuleTargetInput.fromText(
+            `ROLLBACK started in ${events.EventField.fromPath('$.detail.pipeline')}: execution ${events.EventField.fromPath('$.detail.execution-id')} ` +
+              `(${events.EventField.fromPath('$.detail.execution-trigger.trigger-type')}) re-deploys the last execution that succeeded in the failed stage. ` +
+              'Runbook: docs/runbook.md#a-rollback-happened',
+          ),
+        }),
+      ],
     });
 
     this.pullRequestCheck = new PullRequestCheck(this, 'PullRequestCheck', {
@@ -214,28 +290,80 @@ export class PipelineStack extends Stack {
     return this.sourceRepository.replace('/', '_');
   }
 
-  /** Staging gets health gate + smoke test, then the approval that guards Prod; Prod gets its own health gate. */
-  private addStage(stage: TradingPlatformStage, config: EnvironmentConfig, beforeApproval: boolean): void {
+  /**
+   * Staging: health gate, signed smoke test, verification of every cloud-only path, bake, then the approval that guards
+   * Prod. Each step depends on the one before, so they run one after the other in this order (test/lib/pipeline/release-gates.test.ts).
+   */
+  private addStaging(stage: TradingPlatformStage, config: EnvironmentConfig, bakeWindow: Duration): void {
     const service = stage.serviceStack;
+    const { smokeTestRoleArnOutput, verificationRoleArnOutput } = service;
+    if (!smokeTestRoleArnOutput || !verificationRoleArnOutput) throw new Error(`Stage ${stage.stageName}: the smoke-test and verification roles are missing; the pipeline's checks would have nothing to assume`);
     const healthGate = new HealthGateStep('HealthGate', { healthUrl: service.healthUrlOutput });
-    const post: pipelines.Step[] = [healthGate];
-    const smokeTestRoleArn = service.smokeTestRoleArnOutput;
-    if (beforeApproval && smokeTestRoleArn) {
-      const smokeTest = new SmokeTestStep('SmokeTest', {
-        apiUrl: service.apiUrlOutput,
-        smokeTestRoleArn,
-        stageAccount: config.account,
-        smokeTestRoleName: service.names.of('role', 'smoke-test'),
-      });
-      smokeTest.addStepDependency(healthGate);
-      const approval = new pipelines.ManualApprovalStep('PromoteToProd', {
-        comment: `Staging (${config.environmentSuffix}) passed its health gate and smoke test. Review the dashboard, then approve promotion to Prod.`,
-        reviewUrl: `https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/${service.names.of('dashboard', 'platform')}`,
-        notificationTopic: this.notificationTopic,
-      });
-      approval.addStepDependency(smokeTest);
-      post.push(smokeTest, approval);
-    }
+    const smokeTest = new SmokeTestStep('SmokeTest', {
+      apiUrl: service.apiUrlOutput,
+      smokeTestRoleArn: smokeTestRoleArnOutput,
+      stageAccount: config.account,
+      smokeTestRoleName: service.names.of('role', 'smoke-test'),
+    });
+    const alarms = this.stageAlarms(stage);
+    const verify = new VerificationStep('Verify', {
+      apiUrl: service.apiUrlOutput,
+      healthCheckId: service.healthCheckIdOutput,
+      verificationRoleArn: verificationRoleArnOutput,
+      stageAccount: config.account,
+      verificationRoleName: service.names.of('role', 'verification'),
+      orderLimitPrice: config.orders.largeNotionalThreshold,
+      targets: {
+        auditLogGroupName: physicalName(this, service.eventBus.auditLogGroup.logGroupName, 'the audit log group'),
+        accessLogGroupName: physicalName(this, service.api.accessLogGroup.logGroupName, 'the API access log group'),
+        eventBusName: physicalName(this, service.eventBus.bus.eventBusName, 'the event bus'),
+        criticalRuleName: service.names.of('eventRule', 'critical'),
+        alertTopicName: physicalName(this, service.alerting.topic.topicName, 'the alert topic'),
+        ...alarms,
+      },
+    });
+    const bake = this.bakeStep(stage, config, bakeWindow);
+    const approval = new pipelines.ManualApprovalStep('PromoteToProd', {
+      comment: `Staging (${config.environmentSuffix}) passed its health gate, smoke test, verification and a ${bakeWindow.toMinutes()}-minute alarm bake. Review the dashboard, then approve promotion to Prod.`,
+      reviewUrl: `https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/${service.names.of('dashboard', 'platform')}`,
+      notificationTopic: this.notificationTopic,
+    });
+    const post = [healthGate, smokeTest, verify, bake, approval];
+    post.forEach((step, index) => {
+      const previous = post[index - 1];
+      if (previous) step.addStepDependency(previous);
+    });
     this.pipeline.addStage(stage, { post });
+  }
+
+  /** Prod: health gate, then the longer bake; a failure of either fails the stage, which then rolls back by itself. */
+  private addProd(stage: TradingPlatformStage, config: EnvironmentConfig, bakeWindow: Duration): void {
+    const healthGate = new HealthGateStep('HealthGate', { healthUrl: stage.serviceStack.healthUrlOutput });
+    const bake = this.bakeStep(stage, config, bakeWindow, { pipelineName: this.pipelineName, pipelineArn: this.formatArn({ service: 'codepipeline', resource: this.pipelineName, arnFormat: ArnFormat.NO_RESOURCE_NAME }), stageName: PIPELINE_STAGES.prod });
+    bake.addStepDependency(healthGate);
+    this.pipeline.addStage(stage, { post: [healthGate, bake] });
+  }
+
+  private bakeStep(stage: TradingPlatformStage, config: EnvironmentConfig, window: Duration, rollback?: RollbackAwareness): AlarmBakeStep {
+    const service = stage.serviceStack;
+    if (!service.alarmReaderRoleArnOutput) throw new Error(`Stage ${stage.stageName}: the alarm-reader role is missing; the bake would have nothing to assume`);
+    return new AlarmBakeStep('Bake', {
+      alarmReaderRoleArn: service.alarmReaderRoleArnOutput,
+      stageAccount: config.account,
+      alarmReaderRoleName: service.names.of('role', 'alarm-reader'),
+      window,
+      ...this.stageAlarms(stage),
+      ...(rollback ? { rollback } : {}),
+    });
+  }
+
+  /** Which alarms are the stage's: `alarm-{purpose}-{region}-{suffix}`, and the composite one must be among them. */
+  private stageAlarms(stage: TradingPlatformStage): { alarmNamePrefix: string; alarmNameSuffix: string; requiredAlarmNames: string[] } {
+    const { config } = stage;
+    return {
+      alarmNamePrefix: `${NAME_RULES.alarm.prefix}-`,
+      alarmNameSuffix: `-${config.region}-${config.environmentSuffix}`,
+      requiredAlarmNames: [physicalName(this, stage.serviceStack.alarms.degraded.alarmName, 'the platform-degraded alarm')],
+    };
   }
 }

@@ -7,6 +7,7 @@ import { CfnElement, CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
+import { AlarmReaderRole } from '../constructs/alarm-reader-role';
 import { Alerting } from '../constructs/alerting';
 import { ChaosExperiments } from '../constructs/chaos-experiments';
 import { ApiDomain } from '../constructs/api-domain';
@@ -24,7 +25,9 @@ import { PlatformKey } from '../constructs/platform-key';
 import { RuntimeParameters } from '../constructs/runtime-parameters';
 import { SessionTable } from '../constructs/session-table';
 import { TradingEventBus } from '../constructs/trading-event-bus';
+import { VerificationRole } from '../constructs/verification-role';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
+import type { PostDeployChecks } from './trading-platform-stage';
 
 export interface ServiceStackProps extends PlatformStackProps {
   readonly key: PlatformKey;
@@ -36,6 +39,8 @@ export interface ServiceStackProps extends PlatformStackProps {
   readonly buckets: PlatformBuckets;
   /** @default - no smoke-test role */
   readonly deliveryAccount?: string;
+  /** @default - no verification or alarm-reader role */
+  readonly postDeployChecks?: PostDeployChecks;
 }
 
 export class ServiceStack extends PlatformStack {
@@ -54,6 +59,12 @@ export class ServiceStack extends PlatformStack {
   public readonly healthUrlOutput: CfnOutput;
   /** ARN of the role the pipeline's smoke test assumes; only in pipeline-deployed stages. */
   public readonly smokeTestRoleArnOutput?: CfnOutput;
+  /** ARN of the role the pipeline's Staging verification assumes; only where `postDeployChecks.verification`. */
+  public readonly verificationRoleArnOutput?: CfnOutput;
+  /** ARN of the role the pipeline's bake step assumes to read this stage's alarms; only in pipeline-deployed stages. */
+  public readonly alarmReaderRoleArnOutput?: CfnOutput;
+  /** Id of the Route 53 health check of the API (known only after deploy), for the verification. */
+  public readonly healthCheckIdOutput: CfnOutput;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -183,6 +194,7 @@ export class ServiceStack extends PlatformStack {
 
     this.apiUrlOutput = new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the v1 stage' });
     this.healthUrlOutput = new CfnOutput(this, 'HealthUrl', { value: `https://${this.health.apiHost}${HEALTH_PATH}`, description: 'Deep health endpoint (public)' });
+    this.healthCheckIdOutput = new CfnOutput(this, 'HealthCheckId', { value: this.health.healthCheck.attrHealthCheckId, description: 'Route 53 health check of the API' });
     new CfnOutput(this, 'OrdersQueueUrl', { value: this.queues.queue.queueUrl });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     // Resolved from the account baseline at deploy time: the API's logs depend on this account-level role.
@@ -208,6 +220,23 @@ export class ServiceStack extends PlatformStack {
         reason: 'GET of a single order by id on this API\'s v1 stage: the order id is the path parameter.',
       });
       this.smokeTestRoleArnOutput = new CfnOutput(this, 'SmokeTestRoleArn', { value: smokeTestRole.roleArn });
+    }
+
+    const checks = props.postDeployChecks;
+    if (checks) {
+      if (!props.deliveryAccount) throw new Error(`ServiceStack ${this.stackName}: postDeployChecks needs deliveryAccount, the account allowed to assume the check roles`);
+      if (checks.verification) {
+        const verification = new VerificationRole(this, 'VerificationRole', {
+          names,
+          deliveryAccount: props.deliveryAccount,
+          api: this.api,
+          eventBus: this.eventBus,
+          healthCheckId: this.health.healthCheck.attrHealthCheckId,
+        });
+        this.verificationRoleArnOutput = new CfnOutput(this, 'VerificationRoleArn', { value: verification.role.roleArn });
+      }
+      const alarmReader = new AlarmReaderRole(this, 'AlarmReaderRole', { names, deliveryAccount: props.deliveryAccount, bakeWindow: checks.bakeWindow });
+      this.alarmReaderRoleArnOutput = new CfnOutput(this, 'AlarmReaderRoleArn', { value: alarmReader.role.roleArn });
     }
 
     adoptCdkProviders(this, config, names, encryptionKey);

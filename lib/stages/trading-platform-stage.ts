@@ -2,11 +2,19 @@
  * One complete deployment of the trading platform (sandbox, staging or prod): the stateful data stack and the
  * stateless service stack. Deployed by the pipeline per environment, or directly as a sandbox.
  */
-import { Stage, StageProps } from 'aws-cdk-lib';
+import { Duration, Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import { DataStack } from './data-stack';
 import { ServiceStack } from './service-stack';
+
+/** What the delivery pipeline checks after it deploys the stage, so the stage holds the roles those checks assume. */
+export interface PostDeployChecks {
+  /** The Staging verification runs against this stage: create its role. */
+  readonly verification: boolean;
+  /** The bake window the pipeline watches this stage's alarms for (pipeline config). */
+  readonly bakeWindow: Duration;
+}
 
 export interface TradingPlatformStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -15,6 +23,11 @@ export interface TradingPlatformStageProps extends StageProps {
    * @default - no smoke-test role (a sandbox deployed by hand)
    */
   readonly deliveryAccount?: string;
+  /**
+   * The pipeline's checks after the smoke test; their roles are assumable by `deliveryAccount`, which must be set.
+   * @default - no verification or alarm-reader role (a sandbox deployed by hand)
+   */
+  readonly postDeployChecks?: PostDeployChecks;
 }
 
 export class TradingPlatformStage extends Stage {
@@ -41,6 +54,7 @@ export class TradingPlatformStage extends Stage {
       parameters: this.dataStack.parameters,
       buckets: this.dataStack.buckets,
       deliveryAccount: props.deliveryAccount,
+      postDeployChecks: props.postDeployChecks,
     });
   }
 }

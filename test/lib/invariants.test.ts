@@ -213,6 +213,11 @@ describe('every synthesized template', () => {
       // FIS experiment roles: reading network metadata, and setting up the experiment's log delivery.
       'ec2:DescribeVpcs', 'ec2:DescribeNetworkAcls', 'ec2:DescribeManagedPrefixLists',
       'logs:CreateLogDelivery', 'logs:DescribeResourcePolicies',
+      // Read-only, for the pipeline's checks: GetMetricData has no resource-level permissions; DescribeAlarms could be
+      // scoped, but returns composite alarms (platform-degraded) only to a permission scoped to * (CloudWatch API
+      // Reference, DescribeAlarms).
+      'cloudwatch:GetMetricData',
+      'cloudwatch:DescribeAlarms',
     ]);
     const offenders: string[] = [];
     const documents = everyResource().filter(({ stackName, id }) => !generatedByCdkPipelines(stackName, id)).flatMap(({ id, resource }) => {

@@ -3,12 +3,14 @@ import {
   AppConfig,
   ConfigError,
   EnvironmentConfig,
+  PipelineConfig,
   PlaceholderError,
   ProcessEnvironment,
   findPlaceholders,
   loadAppConfig as loadAppConfigWithWarnings,
   validateEnvironmentConfig,
   validateEnvironmentSuffix,
+  validatePipelineConfig,
 } from '../../../lib/config';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
@@ -174,5 +176,26 @@ describe('validateEnvironmentConfig', () => {
   it('accepts 2-12 lowercase alphanumerics as suffix', () => {
     expect(validateEnvironmentSuffix('ab')).toBe('ab');
     expect(validateEnvironmentSuffix('abcdefghijk1')).toBe('abcdefghijk1');
+  });
+});
+
+describe('validatePipelineConfig: bake windows', () => {
+  const valid = loadAppConfig(context({})).pipeline;
+  const withWindows = (staging: Duration, prod: Duration): PipelineConfig => ({ ...valid, bakeWindows: { staging, prod } });
+
+  it('ships a Staging bake before the approval and a longer Prod bake', () => {
+    expect(valid.bakeWindows.staging.toMinutes()).toBe(20);
+    expect(valid.bakeWindows.prod.toMinutes()).toBe(60);
+    expect(validatePipelineConfig(valid)).toBe(valid);
+  });
+
+  it.each<[string, Duration, Duration, RegExp]>([
+    ['a Staging bake shorter than the slowest alarm needs to fire', Duration.minutes(5), Duration.minutes(60), /pipeline\.bakeWindows\.staging="5 minutes": expected 15-120 minutes/],
+    ['a fraction of a minute', Duration.seconds(1230), Duration.minutes(60), /pipeline\.bakeWindows\.staging="20\.5 minutes": expected whole minutes/],
+    ['a Prod bake over 8 hours', Duration.minutes(20), Duration.hours(9), /pipeline\.bakeWindows\.prod="540 minutes": expected 15-480 minutes/],
+    ['a Prod bake no longer than Staging\'s', Duration.minutes(30), Duration.minutes(30), /pipeline\.bakeWindows\.prod="30 minutes": expected longer than the Staging bake \(30 minutes\)/],
+  ])('rejects %s, naming the key and the value', (_case, staging, prod, message) => {
+    expect(() => validatePipelineConfig(withWindows(staging, prod))).toThrow(ConfigError);
+    expect(() => validatePipelineConfig(withWindows(staging, prod))).toThrow(message);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The delivery pipeline's shape: source → synth → self-mutation → assets → Staging → health gate + smoke test →
- * approval → Prod → health gate; encrypted artifacts, no privileged builds, notifications, PR checks, nag coverage.
+ * The delivery pipeline's shape: source → synth → self-mutation → assets → Staging → health gate, smoke test,
+ * verification, bake → approval → Prod → health gate, bake (rollback: release-gates.test.ts); encrypted artifacts, no
+ * privileged builds, notifications, PR checks, nag coverage.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -105,19 +106,19 @@ describe('pipeline shape', () => {
     expect(actionsOf('Assets').map((action) => action.Name)).toEqual(['FileAssets']);
   });
 
-  it('deploys Staging, then gates on health, smoke-tests, and waits for approval', () => {
+  it('deploys Staging, then gates on health, smoke-tests, verifies, bakes, and waits for approval', () => {
     expect(byOrder(actionsOf('Staging'))).toEqual([
       'cfn-data-us-east-1-stg.Prepare', 'cfn-data-us-east-1-stg.Deploy',
       'cfn-service-us-east-1-stg.Prepare', 'cfn-service-us-east-1-stg.Deploy',
-      'HealthGate', 'SmokeTest', 'PromoteToProd',
+      'HealthGate', 'SmokeTest', 'Verify', 'Bake', 'PromoteToProd',
     ]);
   });
 
-  it('deploys Prod and gates on its health', () => {
+  it('deploys Prod, gates on its health, and bakes', () => {
     expect(byOrder(actionsOf('Prod'))).toEqual([
       'cfn-data-us-east-1-prod.Prepare', 'cfn-data-us-east-1-prod.Deploy',
       'cfn-service-us-east-1-prod.Prepare', 'cfn-service-us-east-1-prod.Deploy',
-      'HealthGate',
+      'HealthGate', 'Bake',
     ]);
   });
 
@@ -155,13 +156,13 @@ describe('pipeline toolchain', () => {
   const packageJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
   const cdkCliVersion = packageJson.devDependencies['aws-cdk'];
 
-  it('finds the buildspec of every project: synth, self-mutation, assets, health gates, smoke test, PR check', () => {
+  it('finds the buildspec of every project: synth, self-mutation, assets, health gates, smoke test, verification, bakes, PR check', () => {
     const allCommands = projects.flatMap((project) => commandsOf(project.buildSpec));
-    for (const expected of ['bash scripts/pipeline-synth.sh', `npm install -g aws-cdk@${cdkCliVersion}`, 'bash scripts/health-gate.sh "$HEALTH_URL" 900', 'bash scripts/pipeline-smoke-test.sh', 'sh scripts/check.sh']) {
+    for (const expected of ['bash scripts/pipeline-synth.sh', `npm install -g aws-cdk@${cdkCliVersion}`, 'bash scripts/health-gate.sh "$HEALTH_URL" 900', 'bash scripts/pipeline-smoke-test.sh', 'bash scripts/pipeline-verify.sh', 'bash scripts/pipeline-bake.sh', 'sh scripts/check.sh']) {
       expect(allCommands).toContain(expected);
     }
     expect(allCommands.some((command) => command.startsWith('cdk-assets --path'))).toBe(true);
-    expect(projects).toHaveLength(7);
+    expect(projects).toHaveLength(10);
   });
 
   it('every CodeBuild project selects Node.js 24 and Python 3.12, runtimes the image offers, not its Node.js 18 default', () => {
@@ -210,9 +211,9 @@ describe('pipeline security', () => {
     for (const project of projects) expect(project.Properties.Environment.PrivilegedMode ?? false).toBe(false);
   });
 
-  it('notifies failures and waiting approvals on the delivery topic', () => {
+  it('notifies failures, failed stages and waiting approvals on the delivery topic', () => {
     template.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
-      EventTypeIds: Match.arrayWith(['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-manual-approval-needed']),
+      EventTypeIds: Match.arrayWith(['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-stage-execution-failed', 'codepipeline-pipeline-manual-approval-needed']),
       Targets: [{ TargetAddress: { Ref: Match.stringLikeRegexp('NotificationTopic') }, TargetType: 'SNS' }],
     });
   });
