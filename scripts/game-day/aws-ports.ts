@@ -3,7 +3,7 @@
  * `/v1/health`, and the AWS FIS API (ListExperimentTemplates, StartExperiment, GetExperiment, StopExperiment).
  */
 import { randomUUID } from 'node:crypto';
-import type { ScriptFetch, SignedRequester } from '../signed-request';
+import type { ApiFetch as ScriptFetch, SignedRequester } from '../signed-api';
 import type { ExperimentRunner, ExperimentState, ExperimentStatus, HealthProber, OrderReader, OrderSender, StoredOrderView } from './game-day';
 
 /** Every call's own limit: a request slower than this is failed, and counted as such in the report. */

@@ -15,7 +15,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { CHAOS_EXPERIMENTS, PLATFORM_REGION, ResourceNames, validateEnvironmentSuffix, type ChaosExperimentName } from '../../lib/config';
 import { errorMessage } from '../../lambda/shared/errors';
 import { defaultSleep } from '../../lambda/shared/retry';
-import { createSignedRequester } from '../signed-request';
+import { createSignedRequester } from '../signed-api';
 import { apiOrderReader, apiOrderSender, fisExperimentRunner, httpHealthProber } from './aws-ports';
 import { describeReport, runGameDay, type GameDayOptions } from './game-day';
 

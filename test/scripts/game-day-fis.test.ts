@@ -5,7 +5,7 @@
  */
 import { apiOrderReader, fisExperimentRunner, FisApiError } from '../../scripts/game-day/aws-ports';
 import { parseArguments, UsageError } from '../../scripts/game-day/main';
-import { createSignedRequester, type AwsCredentials } from '../../scripts/signed-request';
+import { createSignedRequester, type ApiCredentials as AwsCredentials } from '../../scripts/signed-api';
 import { experiment, experimentAnswer, experimentTemplateSummary, fisError, listExperimentTemplatesAnswer } from '../support/aws-contracts/fis';
 import { respond, ScriptedServer } from './harness';
 
