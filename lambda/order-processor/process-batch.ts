@@ -57,18 +57,27 @@ export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts,
   if (stored !== undefined) {
     const conflicts = await recordConflicts(records, stored, ports, budget, failures);
     const outgoing: OutgoingEvent[] = [];
+    // A group with a failed record publishes nothing after it: those records fail too (FIFO), and their events must
+    // not reach the bus before the failed record's own.
+    const blockedGroups = new Set<string>();
     for (const record of records) {
-      if (failures.has(record.messageId)) continue;
       const order = stored.orders.get(record.messageId);
+      const group = record.attributes.MessageGroupId ?? order?.accountId ?? record.messageId;
+      if (blockedGroups.has(group)) continue;
+      if (failures.has(record.messageId)) {
+        blockedGroups.add(group);
+        continue;
+      }
       if (order === undefined) {
         // Only if the row vanished between insert and read-back; redelivery inserts it again.
         failures.set(record.messageId, new TransientError('the order was not found after it was stored'));
+        blockedGroups.add(group);
         continue;
       }
       const conflict = conflicts.get(record.messageId);
       outgoing.push({
         id: record.messageId,
-        group: record.attributes.MessageGroupId ?? order.accountId,
+        group,
         event: conflict === undefined ? orderEvent(order, ports.largeNotionalThreshold) : orderConflictEvent(order, conflict),
       });
     }

@@ -35,6 +35,8 @@ beforeAll(async () => {
   await client.connect();
   try {
     await client.query("ALTER TABLE orders ADD CONSTRAINT test_no_poison_symbol CHECK (symbol IS DISTINCT FROM 'POISON')");
+    // Refused even in the reduced form (the key itself): the one way a record still fails on its own.
+    await client.query("ALTER TABLE orders ADD CONSTRAINT test_no_refused_key CHECK (client_order_id <> 'refused-key')");
   } finally {
     await client.end();
   }
@@ -164,4 +166,27 @@ it('records a batch made only of poison while the risk limits are unreadable', a
     ['p-1', 'REJECTED'],
     ['p-2', 'REJECTED'],
   ]);
+});
+
+it('fails a record the database refuses outright on its own, and publishes nothing of its account after it', async () => {
+  const account = `KEY-${tag()}`;
+  const other = `OK-${tag()}`;
+  await sendOrders(fixture, [
+    queued(orderBody({ accountId: account, clientOrderId: 'before' })),
+    queued(orderBody({ accountId: account, clientOrderId: 'refused-key' })),
+    queued(orderBody({ accountId: account, clientOrderId: 'after' })),
+    queued(orderBody({ accountId: other, clientOrderId: 'neighbour' })),
+  ]);
+  const { handler, db } = processorFor(endpoint, fixture);
+  pools.push(db);
+  const event = await receiveBatch(fixture);
+  const idOf = (clientOrderId: string): string =>
+    event.Records.find((record) => (JSON.parse(record.body) as { clientOrderId: string }).clientOrderId === clientOrderId)?.messageId ?? '';
+  const response = await handler(event);
+  // The refused record and the one behind it in its account fail (FIFO); the other account is untouched.
+  expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual([idOf('refused-key'), idOf('after')].sort());
+  const published = await drainEvents(fixture, fixture.allEventsQueueUrl);
+  // "after" is stored, but its event must not reach the bus before the refused record's: only "before" and the neighbour.
+  expect(published.map((captured) => captured.detail.clientOrderId).sort()).toEqual(['before', 'neighbour']);
+  await settle(fixture, event, response);
 });
