@@ -66,25 +66,20 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string, (row: NewOrderRow)
 ];
 
 /**
- * The batch's INSERT: placeholders only, values travel as parameters. Decimal strings reach NUMERIC as text, so no
- * float is involved. A FIFO batch holds at most 10 messages, so 150 parameters, far below PostgreSQL's 65535.
+ * The batch's INSERT: one array parameter per column, expanded by unnest, so the statement text is the same for every
+ * batch size (prepared once per connection) and a batch travels as 17 parameters, not 17 per row. Values stay
+ * parameters: decimal strings reach NUMERIC as text, so no float is involved; unnest keeps the rows in batch order.
  */
-export function buildInsert(rows: readonly NewOrderRow[]): { readonly text: string; readonly values: unknown[] } {
-  const values: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const placeholders = INSERT_COLUMNS.map(([, cast, read]) => {
-      values.push(read(row));
-      return `$${values.length}::${cast}`;
-    });
-    return `(${placeholders.join(', ')})`;
-  });
-  const text =
-    `INSERT INTO orders (${INSERT_COLUMNS.map(([column]) => column).join(', ')})\n` +
-    `VALUES ${tuples.join(',\n       ')}\n` +
-    // The idempotency key: a redelivered message inserts nothing and the first decision stands.
-    'ON CONFLICT (account_id, client_order_id) DO NOTHING\n' +
-    `RETURNING ${STORED_ORDER_COLUMNS}, content_hash, sqs_message_id`;
-  return { text, values };
+export const INSERT_ORDERS =
+  `INSERT INTO orders (${INSERT_COLUMNS.map(([column]) => column).join(', ')})\n` +
+  `SELECT * FROM unnest(${INSERT_COLUMNS.map(([, cast], index) => `$${index + 1}::${cast}[]`).join(', ')})\n` +
+  // The idempotency key: a redelivered message inserts nothing and the first decision stands.
+  'ON CONFLICT (account_id, client_order_id) DO NOTHING\n' +
+  `RETURNING ${STORED_ORDER_COLUMNS}, content_hash, sqs_message_id`;
+
+/** The parameters of INSERT_ORDERS: column by column, each an array with one element per row. */
+export function insertParameters(rows: readonly NewOrderRow[]): unknown[][] {
+  return INSERT_COLUMNS.map(([, , read]) => rows.map(read));
 }
 
 const SELECT_BY_KEYS =
@@ -196,13 +191,13 @@ export class PostgresOrderStore implements OrderStore {
   }
 
   private async saveTogether(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
-    const insert = buildInsert(rows);
+    const values = insertParameters(rows);
     const keys = uniqueKeys(rows);
     let credentialsRefreshed = false;
     // The pool manager's own retry is off: this loop is the one that knows the invocation's deadline. The pool
     // manager still discards a broken pool on every failed attempt, so each retry reconnects (after a failover).
     return retryWithinBudget(
-      () => this.db.withClient((client) => insertAndReadBack(client, insert, keys), { retry: false }),
+      () => this.db.withClient((client) => insertAndReadBack(client, values, keys), { retry: false }),
       {
         ...this.retry,
         budget,
@@ -232,12 +227,11 @@ export class PostgresOrderStore implements OrderStore {
  */
 async function insertAndReadBack(
   client: PoolClient,
-  insert: { readonly text: string; readonly values: unknown[] },
+  values: readonly unknown[][],
   keys: readonly OrderKey[],
 ): Promise<SaveResult> {
-  // A named (prepared) statement per batch size: parsed and planned once per connection instead of once per batch.
-  const rowCount = insert.values.length / INSERT_COLUMNS.length;
-  const inserted = await client.query<Record<string, unknown>>({ name: `insert-orders-${rowCount}`, text: insert.text, values: insert.values });
+  // A named (prepared) statement: parsed and planned once per connection instead of once per batch.
+  const inserted = await client.query<Record<string, unknown>>({ name: 'insert-orders', text: INSERT_ORDERS, values: [...values] });
   const stored = new Map<string, StoredOrder>();
   const contentHashes = new Map<string, string | null>();
   const storedMessageIds = new Map<string, string | null>();

@@ -13,18 +13,23 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ResourceNames } from '../config';
+import { LAYER_PROVIDED_MODULES, powertoolsLayer } from './powertools-layer';
 
 /** Root of the Lambda sources; each function lives in `lambda/<purpose>/handler.ts`. */
 export const LAMBDA_SOURCE_ROOT = path.join(__dirname, '..', '..', 'lambda');
 
 /**
  * esbuild settings shared by every function, and by `bench/bundles.ts` so the measured bundles are the deployed ones.
- * The runtime ships AWS SDK v3; bundling it would triple each bundle for no gain.
+ * The AWS SDK is bundled, so a function runs the SDK version of package-lock.json that the tests ran, not whatever
+ * version the Lambda runtime carries that month (AWS's Lambda operator guide recommends locking it). `module` first
+ * lets esbuild take the SDK's ES module builds and drop what a function never calls. Powertools Tracer comes from the
+ * pinned Powertools layer (powertools-layer.ts); pg-native is an optional addon pg never loads here.
  */
 export const BUNDLE_SETTINGS = {
   minify: true,
   target: 'node24',
-  externalModules: ['@aws-sdk/*', 'pg-native'],
+  mainFields: ['module', 'main'],
+  externalModules: [...LAYER_PROVIDED_MODULES, 'pg-native'],
 } as const;
 
 /** Where an in-VPC function runs. */
@@ -60,7 +65,7 @@ export interface PlatformFunctionProps {
   readonly extraFiles?: readonly string[];
 }
 
-/** Default settings: NODEJS_24_X, ARM_64, active tracing, JSON logs, minified bundle with source maps, AWS SDK v3 from the runtime. */
+/** Default settings: NODEJS_24_X, ARM_64, active tracing, JSON logs, minified bundle with source maps, the AWS SDK bundled, Powertools Tracer from the pinned Powertools layer. */
 export class PlatformFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly role: iam.Role;
@@ -132,6 +137,7 @@ export class PlatformFunction extends Construct {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: lambda.Tracing.ACTIVE,
+      layers: [powertoolsLayer(this)],
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueueEnabled: props.asyncDeadLetterQueue ? true : undefined,
       deadLetterQueue: props.asyncDeadLetterQueue,
@@ -154,6 +160,7 @@ export class PlatformFunction extends Construct {
         sourcesContent: false,
         target: BUNDLE_SETTINGS.target,
         format: nodejs.OutputFormat.CJS,
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
         externalModules: [...BUNDLE_SETTINGS.externalModules],
         forceDockerBundling: false,
         commandHooks: {

@@ -5,6 +5,7 @@
 import { CHAOS_EXPERIMENTS, EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
 import { AWS_AUTOMATION_CONNECTIONS, connectionBudget } from '../../lib/config/connection-budget';
 import { registerNagPacks } from '../../lib/compliance/nag';
+import { pinnedPowertoolsVersion, powertoolsLayerParameterName } from '../../lib/constructs/powertools-layer';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../../lib/stages/trading-platform-stage';
 import { CloudFormationResource, SynthesizedTemplate, allTemplates, createTestApp, testConfig } from '../support/cdk-app';
@@ -251,6 +252,33 @@ describe('every synthesized template', () => {
       .map(({ resource }) => String(resource.Properties?.RoleName))
       .filter((name) => !/^role-cdk-[a-z0-9-]+-us-east-1-/.test(name));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('locked runtime dependencies', () => {
+  it('gives every platform function the Powertools layer of the pinned version, resolved from AWS\'s public parameter', () => {
+    const expected = powertoolsLayerParameterName(pinnedPowertoolsVersion());
+    const functions = stages.flatMap(({ templates }) =>
+      templates.flatMap(({ stackName, template }) =>
+        Object.entries(template.Resources)
+          .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+          // PlatformFunction sets POWERTOOLS_SERVICE_NAME; CDK's own provider functions carry no Powertools.
+          .filter(([, resource]) => JSON.stringify(resource.Properties?.Environment ?? {}).includes('POWERTOOLS_SERVICE_NAME'))
+          .map(([id, resource]) => {
+            const layers = (resource.Properties?.Layers ?? []) as { Ref?: string }[];
+            const parameters = layers.map((layer) => (layer.Ref === undefined ? undefined : template.Parameters?.[layer.Ref]));
+            return {
+              function: `${stackName}/${id}`,
+              layers: parameters.map((parameter) => ({ type: parameter?.Type, parameter: parameter?.Default })),
+            };
+          }),
+      ),
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(3 * 7);
+    for (const fn of functions) {
+      // Where chaos is enabled the processor also carries AWS's FIS extension layer (chaos-experiments.ts).
+      expect(fn).toEqual({ function: fn.function, layers: expect.arrayContaining([{ type: 'AWS::SSM::Parameter::Value<String>', parameter: expected }]) });
+    }
   });
 });
 

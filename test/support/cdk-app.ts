@@ -58,6 +58,7 @@ export interface CloudFormationResource {
 
 export interface CloudFormationTemplate {
   readonly Resources: Record<string, CloudFormationResource>;
+  readonly Parameters?: Record<string, { readonly Type: string; readonly Default?: unknown }>;
   readonly Outputs?: Record<string, unknown>;
 }
 
