@@ -267,9 +267,15 @@ function spawnWatchdog(tempDir: string, binDir: string, runAsUser: string | null
   const script = [
     'owner="$1"; tmp="$2"; pgctl="$3"; runas="$4"; state="$5"; runuser="$6"',
     'while kill -0 "$owner" 2>/dev/null; do sleep 1; done',
+    // A `pg_ctl start` the owner launched just before it died keeps going without it: give it the time to write its
+    // pid file (or fail), so a server still starting is not missed and left running.
+    'waited=0; while [ "$waited" -lt 10 ] && pgrep -f "pg_ctl.*$tmp/data" >/dev/null 2>&1; do sleep 1; waited=$((waited + 1)); done',
     'if [ -f "$tmp/data/postmaster.pid" ]; then',
-    '  if [ -n "$runas" ]; then "$runuser" -u "$runas" -- "$pgctl" stop -D "$tmp/data" -m immediate -s',
-    '  else "$pgctl" stop -D "$tmp/data" -m immediate -s; fi',
+    '  postmaster="$(head -n 1 "$tmp/data/postmaster.pid")"',
+    '  if [ -n "$runas" ]; then "$runuser" -u "$runas" -- "$pgctl" stop -D "$tmp/data" -m immediate -s -t 10',
+    '  else "$pgctl" stop -D "$tmp/data" -m immediate -s -t 10; fi',
+    // pg_ctl gave up (or the pid file was stale): the postmaster goes anyway, and its children with it.
+    '  if [ -n "$postmaster" ] && kill -0 "$postmaster" 2>/dev/null; then kill -9 "$postmaster" 2>/dev/null; fi',
     'fi',
     // dash's kill takes neither `--` nor `-s`: `kill -9 -PGID` is the portable form of a group kill.
     'if [ -f "$tmp/moto.pid" ]; then moto="$(cat "$tmp/moto.pid")"; kill -9 -"$moto" 2>/dev/null || kill -9 "$moto" 2>/dev/null; fi',
