@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack, Stage } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { registerNagPacks } from '../../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../../lib/compliance/policy-engines';
 import { createTestApp, synthesizeStage } from '../../support/cdk-app';
 
 /** A stack holding a queue that breaks AwsSolutions-SQS3 (no DLQ) and SQS4 (no TLS enforcement). */
@@ -18,14 +18,14 @@ function addViolatingStack(scope: Stage): void {
 describe('cdk-nag registration', () => {
   it('fails the synth on a finding in a stack inside a stage', () => {
     const app = createTestApp();
-    registerNagPacks(app);
+    registerPolicyEngines(app);
     addViolatingStack(new Stage(app, 'Staged'));
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS3/);
   });
 
   it('fails the synth on a finding in a stage nested under a stack, as the pipeline nests its stages', () => {
     const app = createTestApp();
-    registerNagPacks(app);
+    registerPolicyEngines(app);
     const pipelineLike = new Stack(app, 'PipelineLike', { env: { account: '123456789012', region: 'us-east-1' } });
     addViolatingStack(new Stage(pipelineLike, 'Deployed'));
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
@@ -33,7 +33,7 @@ describe('cdk-nag registration', () => {
 
   it('also runs the Serverless pack', () => {
     const app = createTestApp();
-    registerNagPacks(app);
+    registerPolicyEngines(app);
     addViolatingStack(new Stage(app, 'Staged'));
     expect(() => app.synth()).toThrow(/Serverless-SQSRedrivePolicy/);
   });

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { registerNagPacks } from '../../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../../lib/compliance/policy-engines';
 import { PipelineStack } from '../../../lib/pipeline/pipeline-stack';
 import { PULL_REQUEST_CHECK_COMMANDS } from '../../../lib/pipeline/pull-request-check';
 import { RUNTIME_VERSIONS } from '../../../lib/pipeline/toolchain';
@@ -65,7 +65,7 @@ const commandsOf = (buildSpec: BuildSpec): string[] => Object.values(buildSpec.p
 
 beforeAll(() => {
   const app = createTestApp();
-  registerNagPacks(app);
+  registerPolicyEngines(app);
   stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
   const assembly = app.synth();
   template = Template.fromStack(stack);
@@ -288,7 +288,7 @@ describe('pull-request check', () => {
 describe('cdk-nag on the pipeline', () => {
   it('reaches the pipeline stack\'s own resources', () => {
     const app = createTestApp();
-    registerNagPacks(app);
+    registerPolicyEngines(app);
     const stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
     new sqs.Queue(stack, 'UnencryptedQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
