@@ -83,7 +83,7 @@ function sourceArnNamesOwnRestApi(permission: lambda.CfnPermission): boolean {
  * - no Object Lock, on buckets that are deleted with their stack;
  * - what AWS requires of a server access log target bucket (SSE-S3, no logging of itself, no Object Lock).
  */
-function acknowledgeVerifiedFindings(scope: Stage | Stack, shortRetention: Exclude<EnvironmentKind, 'prod'> | undefined): void {
+export function acknowledgeVerifiedGuardFindings(scope: Stage | Stack, shortRetention: Exclude<EnvironmentKind, 'prod'> | undefined): void {
   const logTargets = new Set(accessLogTargets(scope));
   for (const bucket of logTargets) acknowledgeAccessLogBucket(bucket);
   for (const construct of ownConstructs(scope)) {
@@ -163,7 +163,7 @@ const DEAD_LETTER_REASON = 'a dead-letter queue is the end of the line: a queue 
 
 /** The findings of one TradingPlatformStage (sandbox, Staging or Prod). Call at the end of its constructor. */
 export function acknowledgeStageGuardFindings(stage: Stage, kind: EnvironmentKind): void {
-  acknowledgeVerifiedFindings(stage, kind === 'prod' ? undefined : kind);
+  acknowledgeVerifiedGuardFindings(stage, kind === 'prod' ? undefined : kind);
 
   const cluster = at(stage, 'Data/Database/Cluster');
   acknowledge(cluster, GUARD_RULES.clusterDeletionProtection, 'the customer requires no deletion protection on databases or any resource (requirements.md, Deployment Requirements: "NO DeletionProtection enabled"); backups are kept 7 days.');
@@ -194,7 +194,7 @@ export function acknowledgeStageGuardFindings(stage: Stage, kind: EnvironmentKin
 
 /** The findings of the delivery pipeline's own stack (not its stages). Call at the end of its constructor. */
 export function acknowledgePipelineGuardFindings(stack: Stack): void {
-  acknowledgeVerifiedFindings(stack, undefined);
+  acknowledgeVerifiedGuardFindings(stack, undefined);
   acknowledge(at(stack, 'ArtifactBucket'), GUARD_RULES.bucketEventNotifications, 'only the pipeline writes and reads its artifacts; CodePipeline records every execution itself, so object events would announce nothing anyone acts on.');
   acknowledge(at(stack, 'NotificationDeadLetterQueue'), GUARD_RULES.queueDeadLetterQueue, `${DEAD_LETTER_REASON} SNS and EventBridge move the delivery notifications they cannot deliver here.`);
   acknowledge(

@@ -1,6 +1,6 @@
 /**
  * The delivery pipeline: a self-mutating CDK pipeline that takes `main` from the Git repository through synth
- * (tests + cdk-nag), self-mutation, asset publishing, Staging with health gate, signed smoke test, verification and an
+ * (tests + cdk-nag + Control Tower guard), self-mutation, asset publishing, Staging with health gate, signed smoke test, verification and an
  * alarm bake, a manual approval, and Prod with its own health gate and a longer bake that rolls the stage back by
  * itself. Also hosts the pull-request check and delivery notifications.
  */

@@ -90,7 +90,15 @@ describe('account baseline', () => {
       const tags = resource.Properties?.Tags;
       if (tags) expect(Array.isArray(tags) ? tags.map((tag) => tag.Key) : Object.keys(tags)).toEqual(expect.arrayContaining([...REQUIRED_TAG_KEYS]));
     }
-    expect(resources.filter((resource) => resource.Properties?.Tags !== undefined).map((resource) => resource.Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::SSM::Parameter']);
+    expect(resources.filter((resource) => resource.Properties?.Tags !== undefined).map((resource) => resource.Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::SSM::Parameter']);
+  });
+
+  it('owns the account\'s RDSOSMetrics log group, where Enhanced Monitoring of every stage writes: a year, destroyed with it', () => {
+    baseline.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: 'RDSOSMetrics', RetentionInDays: 365 },
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
   });
 
   it('is created once per distinct account, however many environments share it', () => {
