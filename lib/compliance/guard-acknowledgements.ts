@@ -104,7 +104,7 @@ export function acknowledgeVerifiedGuardFindings(scope: Stage | Stack, shortRete
       }
     } else if (construct instanceof lambda.CfnFunction) {
       const vpcConfig = construct.vpcConfig as lambda.CfnFunction.VpcConfigProperty | undefined;
-      if (vpcConfig && refersToOtherStack(construct, vpcConfig.subnetIds, ec2.CfnSubnet.CFN_RESOURCE_TYPE_NAME)) {
+      if (vpcConfig?.securityGroupIds !== undefined && refersToOtherStack(construct, vpcConfig.subnetIds, ec2.CfnSubnet.CFN_RESOURCE_TYPE_NAME)) {
         acknowledge(construct, GUARD_RULES.functionInVpc, `runs in the isolated subnets of the stage's VPC with its own security group; ${CROSS_STACK_REASON}.`);
       }
     } else if (construct instanceof lambda.CfnPermission) {
