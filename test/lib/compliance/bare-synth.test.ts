@@ -11,6 +11,9 @@ const FIXTURE = join(__dirname, 'fixtures', 'sandbox-finding-app.ts');
 const CDK_CLI = join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
 const TS_NODE = join(REPO_ROOT, 'node_modules', 'ts-node', 'register', 'transpile-only');
 
+/** Four CLI synths run at once, each a ts-node app with both policy engines: minutes on a busy 2-core machine. */
+const SYNTH_TIMEOUT_MS = 150_000;
+
 let outputRoot: string;
 beforeAll(() => {
   outputRoot = mkdtempSync(join(tmpdir(), 'bare-synth-'));
@@ -25,7 +28,7 @@ function bareSynth(app: 'validated' | 'plain', finding: 'nag' | 'guard' | false)
     TS_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json'),
     FIXTURE_APP: app,
     FIXTURE_FINDING: finding === 'nag' ? '1' : finding || '0',
-  }));
+  }), SYNTH_TIMEOUT_MS);
 }
 
 describe('bare cdk synth', () => {
@@ -40,7 +43,7 @@ describe('bare cdk synth', () => {
       bareSynth('validated', false),
       bareSynth('validated', 'guard'),
     ]);
-  }, 180_000);
+  }, SYNTH_TIMEOUT_MS + 30_000);
 
   it('fails on a finding in the sandbox stage, printing the finding without a stack trace', () => {
     expect(validatedFinding.exitCode).not.toBe(0);

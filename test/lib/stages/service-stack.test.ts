@@ -280,7 +280,10 @@ describe('session stream consumer', () => {
   it('runs in the isolated subnets with its own security group, HTTPS out only', () => {
     service.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'lambda-session-stream-us-east-1-test',
-      VpcConfig: { SubnetIds: Match.arrayWith([Match.anyValue()]), SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('SessionsStreamConsumerSecurityGroup'), 'GroupId'] }] },
+      VpcConfig: {
+        SubnetIds: ['1', '2', '3'].map((subnet) => ({ 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp(`isolatedSubnet${subnet}`) }) })),
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('SessionsStreamConsumerSecurityGroup'), 'GroupId'] }],
+      },
     });
     service.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupName: 'sg-session-stream-us-east-1-test',
