@@ -6,15 +6,9 @@ import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
-import {
-  compareDecimals,
-  notional,
-  validateOrder,
-  type OrderSide,
-  type OrderType,
-  type TimeInForce,
-  type ValidatedOrder,
-} from '../shared/order-schema';
+import { compareDecimals, notional } from '../shared/decimal';
+import type { OrderSide, OrderType, TimeInForce, ValidatedOrder } from '../shared/order-schema';
+import { validateOrder } from '../shared/order-validation';
 
 /** The runtime risk settings from SSM, parsed. */
 export interface RiskLimits {
