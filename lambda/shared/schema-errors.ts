@@ -163,7 +163,7 @@ function jsonType(value: unknown): JsonTypeName {
 
 function withArticle(typeName: JsonTypeName): string {
   if (typeName === 'null' || typeName === 'undefined') return typeName;
-  return /^[aeiou]/.test(typeName) ? `an ${typeName}` : `a ${typeName}`;
+  return typeName === 'array' || typeName === 'object' ? `an ${typeName}` : `a ${typeName}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
