@@ -13,7 +13,7 @@ import { createHandler, PROCESSOR_DEADLINES, type OrderProcessorHandler } from '
 import { eventBridgePutEvents, type PutEventsPort } from '../lambda/order-processor/publisher';
 import { DbPoolManager, toClientConfig, type WithClientOptions } from '../lambda/shared/db';
 import { STORED_ORDER_COLUMNS } from '../lambda/shared/order-records';
-import { notional } from '../lambda/shared/order-schema';
+import { notional } from '../lambda/shared/decimal';
 import { migratedDatabase } from '../test/lambda/order-processor/harness';
 import { awsClientConfig, toDbSettings, type PostgresEndpoint } from '../test/support/services';
 import { summarise, throughputPerSecond, type LatencySummary } from './stats';
