@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
+import { isJsonObject, parseJson, type JsonParseResult } from '../shared/json';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
 import {
   compareDecimals,
@@ -213,20 +214,6 @@ function riskRejection(order: ValidatedOrder, orderNotional: string | null, limi
     );
   }
   return undefined;
-}
-
-export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
-
-function parseJson(text: string): JsonParseResult {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, reason: err instanceof SyntaxError ? err.message : 'unparseable' };
-  }
-}
-
-function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function identifierFrom(body: Readonly<Record<string, unknown>> | undefined, field: 'accountId' | 'clientOrderId'): string | undefined {

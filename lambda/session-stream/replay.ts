@@ -5,6 +5,7 @@
  */
 import { SendMessageCommand, type SendMessageCommandOutput } from '@aws-sdk/client-sqs';
 import type { AttributeValue, DynamoDBRecord, StreamRecord } from 'aws-lambda';
+import { isJsonObject } from '../shared/json';
 import { worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { SESSION_ATTRIBUTES } from '../shared/session-item';
 
@@ -60,10 +61,7 @@ export function replayMessage(record: DynamoDBRecord, failure: { readonly reason
         };
   // @types/aws-lambda types userIdentity as `any`; only the two documented string fields are kept.
   const identity: unknown = record.userIdentity;
-  const userIdentity =
-    typeof identity === 'object' && identity !== null
-      ? { type: String(Reflect.get(identity, 'type')), principalId: String(Reflect.get(identity, 'principalId')) }
-      : undefined;
+  const userIdentity = isJsonObject(identity) ? { type: String(identity['type']), principalId: String(identity['principalId']) } : undefined;
   const copy: DynamoDBRecord = {
     ...(record.eventID === undefined ? {} : { eventID: record.eventID }),
     ...(record.eventName === undefined ? {} : { eventName: record.eventName }),

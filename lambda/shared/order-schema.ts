@@ -3,6 +3,7 @@
  * validation are both derived from ORDER_SCHEMA, so the edge and the processor cannot disagree about an order.
  */
 import { errorMessage, ValidationError } from './errors';
+import { isJsonObject } from './json';
 
 export const ORDER_SIDES = ['BUY', 'SELL'] as const;
 export const ORDER_TYPES = ['MARKET', 'LIMIT'] as const;
@@ -335,10 +336,6 @@ function jsonType(value: unknown): JsonTypeName {
 function withArticle(typeName: JsonTypeName): string {
   if (typeName === 'null' || typeName === 'undefined') return typeName;
   return /^[aeiou]/.test(typeName) ? `an ${typeName}` : `a ${typeName}`;
-}
-
-function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function childPath(parent: string, name: string): string {
