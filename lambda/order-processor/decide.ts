@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
 import { isJsonObject, parseJson, type JsonParseResult } from '../shared/json';
+import type { RiskLimits } from '../shared/runtime-parameters';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
 import {
   compareDecimals,
@@ -16,14 +17,6 @@ import {
   type TimeInForce,
   type ValidatedOrder,
 } from '../shared/order-schema';
-
-/** The runtime risk settings from SSM, parsed. */
-export interface RiskLimits {
-  /** The kill switch: false rejects every order. */
-  readonly tradingEnabled: boolean;
-  /** Largest allowed quantity x limitPrice, decimal string (USD). */
-  readonly maxOrderNotional: string;
-}
 
 /** A row for the `orders` table. Typed values are null when the body could not be trusted. */
 export interface NewOrderRow extends OrderKey {
