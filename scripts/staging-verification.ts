@@ -21,6 +21,7 @@ import { evaluateHealthCheckObservations } from '../lambda/health-monitor/checks
 import { createAwsClient, type CallDeadlines } from '../lambda/shared/aws-clients';
 import { ConfigurationError, errorMessage, isTransientError } from '../lambda/shared/errors';
 import { intEnv, optionalEnv, requireEnv, type EnvSource } from '../lambda/shared/env';
+import { RETRYABLE_ENTRY_ERRORS } from '../lambda/shared/event-publisher';
 import { parseJsonObject } from '../lambda/shared/json';
 import { ORDER_EVENT_DETAIL_TYPES } from '../lambda/shared/order-events';
 import { formatOrderId } from '../lambda/shared/order-records';
@@ -186,8 +187,7 @@ export async function runStagingVerification(options: VerificationOptions, deps:
     );
     const [entry] = answer.Entries ?? [];
     if (entry?.EventId) return { status: 'found', value: entry.EventId };
-    // ThrottlingException and InternalFailure are the retryable entry errors (PutEventsResultEntry).
-    const retryable = entry?.ErrorCode === 'ThrottlingException' || entry?.ErrorCode === 'InternalFailure';
+    const retryable = entry?.ErrorCode !== undefined && RETRYABLE_ENTRY_ERRORS.has(entry.ErrorCode);
     return { status: retryable ? 'not-yet' : 'failed', reason: `entry refused: ${entry?.ErrorCode ?? 'no result entry'} ${entry?.ErrorMessage ?? ''}`.trim() };
   });
 

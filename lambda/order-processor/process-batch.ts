@@ -11,13 +11,14 @@ import type { StoredOrder } from '../shared/order-records';
 import type { RiskLimitsSource } from './config';
 import type { RiskLimits } from '../shared/runtime-parameters';
 import { decide, parseMessage, type NewOrderRow, type ParsedMessage } from './decide';
+import type { EventPublisher, OutgoingEvent } from '../shared/event-publisher';
 import { orderKeyString, type ConflictingOrder, type OrderStore } from './order-store';
-import type { OrderPublisher, OutgoingEvent } from './publisher';
 import { OutOfTimeError, type TimeBudget } from './time-budget';
 
 export interface OrderBatchPorts {
   readonly store: OrderStore;
-  readonly publisher: OrderPublisher;
+  /** Ordered per group (the account's message group): see EventBridgePublisher's `per-group` ordering. */
+  readonly publisher: EventPublisher;
   readonly riskLimits: RiskLimitsSource;
   /** Decimal string; see ProcessorSettings.largeNotionalThreshold. */
   readonly largeNotionalThreshold: string;
@@ -79,14 +80,14 @@ export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts,
       outgoing.push({
         id: record.messageId,
         group,
-        event: conflict === undefined ? orderEvent(order, ports.largeNotionalThreshold) : orderConflictEvent(order, conflict),
+        ...(conflict === undefined ? orderEvent(order, ports.largeNotionalThreshold) : orderConflictEvent(order, conflict)),
       });
     }
     // In record order per account, each event only after the account's previous one was accepted, stopping at the
     // first failure (the publisher's contract): no later event of an account is ever on the bus before an earlier one.
     // Every event carries the SQS SequenceNumber, so consumers can restore the order EventBridge does not keep, and
     // de-duplicate on orderId, as every redelivery publishes again.
-    const unpublished = await ports.publisher.publish(outgoing, budget);
+    const { failed: unpublished } = await ports.publisher.publish(outgoing, budget);
     for (const [messageId, error] of unpublished) failures.set(messageId, error);
   }
 

@@ -8,11 +8,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createAwsClient, type CallDeadlines } from '../shared/aws-clients';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { errorMessage, isTransientError } from '../shared/errors';
 import { requireEnv } from '../shared/env';
-import { EventBridgePublisher, eventBridgePutEvents, type BackoffSettings, type PutEventsPort } from '../shared/event-publisher';
+import { EventBridgePublisher, eventBridgePutEvents, type PutEventsPort } from '../shared/event-publisher';
 import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import type { BackoffSettings } from '../shared/retry';
 import { hasTimeFor, lambdaTimeBudget } from '../shared/time-budget';
 import { SessionEventBatch } from './publisher';
 import { replayMessage, sqsReplayQueue, type ReplayMessage, type ReplayQueuePort } from './replay';
@@ -60,7 +61,8 @@ export function createHandler(deps: SessionStreamDeps): SessionStreamHandler {
   const logger = deps.logger ?? silentLogger;
   const clock = deps.clock ?? (() => new Date());
   const publisher = new EventBridgePublisher(deps.putEvents, {
-    callDeadlines: deps.putEventsDeadlines ?? SESSION_STREAM_CALL_DEADLINES,
+    eventBusName: deps.eventBusName,
+    callWorstCaseMs: worstCaseCallMs(deps.putEventsDeadlines ?? SESSION_STREAM_CALL_DEADLINES),
     ...(deps.retry === undefined ? {} : { retry: deps.retry }),
     reserveMs: RESPONSE_RESERVE_MS,
     logger,
@@ -69,7 +71,7 @@ export function createHandler(deps: SessionStreamDeps): SessionStreamHandler {
   return async (event, context) => {
     const budget = lambdaTimeBudget(context, FUNCTION_TIMEOUT_MS);
     // Both hold one invocation's records and outcomes, so each invocation gets its own.
-    const batch = new SessionEventBatch(publisher, deps.eventBusName, budget);
+    const batch = new SessionEventBatch(publisher, budget);
     const processor = new BatchProcessor(EventType.DynamoDBStreams);
     let parked = 0;
     let notPublished = 0;
