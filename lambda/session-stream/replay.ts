@@ -45,16 +45,21 @@ export interface ReplayMessage {
 
 /** The message for `record`; builds a fresh object field by field, so nothing the record gains later leaks by default. */
 export function replayMessage(record: DynamoDBRecord, failure: { readonly reason: string; readonly retryable: boolean }, now: Date): ReplayMessage {
-  const omitted = new Set<string>();
   const stream = record.dynamodb;
+  const images = {
+    Keys: stream?.Keys === undefined ? undefined : restricted(stream.Keys),
+    NewImage: stream?.NewImage === undefined ? undefined : restricted(stream.NewImage),
+    OldImage: stream?.OldImage === undefined ? undefined : restricted(stream.OldImage),
+  };
+  const omitted = new Set(Object.values(images).flatMap((image) => image?.omitted ?? []));
   const dynamodb: StreamRecord | undefined =
     stream === undefined
       ? undefined
       : {
           ...(stream.ApproximateCreationDateTime === undefined ? {} : { ApproximateCreationDateTime: stream.ApproximateCreationDateTime }),
-          ...(stream.Keys === undefined ? {} : { Keys: restricted(stream.Keys, omitted) }),
-          ...(stream.NewImage === undefined ? {} : { NewImage: restricted(stream.NewImage, omitted) }),
-          ...(stream.OldImage === undefined ? {} : { OldImage: restricted(stream.OldImage, omitted) }),
+          ...(images.Keys === undefined ? {} : { Keys: images.Keys.kept }),
+          ...(images.NewImage === undefined ? {} : { NewImage: images.NewImage.kept }),
+          ...(images.OldImage === undefined ? {} : { OldImage: images.OldImage.kept }),
           ...(stream.SequenceNumber === undefined ? {} : { SequenceNumber: stream.SequenceNumber }),
           ...(stream.SizeBytes === undefined ? {} : { SizeBytes: stream.SizeBytes }),
           ...(stream.StreamViewType === undefined ? {} : { StreamViewType: stream.StreamViewType }),
@@ -83,13 +88,15 @@ export function replayMessage(record: DynamoDBRecord, failure: { readonly reason
   };
 }
 
-function restricted(image: Readonly<Record<string, AttributeValue>>, omitted: Set<string>): Record<string, AttributeValue> {
+/** The image's replayable attributes, and the names of those left out. */
+function restricted(image: Readonly<Record<string, AttributeValue>>): { readonly kept: Record<string, AttributeValue>; readonly omitted: readonly string[] } {
   const kept: Record<string, AttributeValue> = {};
+  const omitted: string[] = [];
   for (const [name, value] of Object.entries(image)) {
     if (REPLAYABLE_ATTRIBUTES.has(name)) kept[name] = value;
-    else omitted.add(name);
+    else omitted.push(name);
   }
-  return kept;
+  return { kept, omitted };
 }
 
 /** Where changes that will not publish by retrying are parked for an operator. */
