@@ -14,7 +14,7 @@ import { errorMessage } from '../shared/errors';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { EventBridgePublisher, eventBridgePutEvents, type PutEventsPort } from '../shared/event-publisher';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { lambdaEntryPoint, silentLogger, type LogPort, type Observability } from '../shared/observability';
 import type { BackoffSettings } from '../shared/retry';
 import { lambdaTimeBudget } from '../shared/time-budget';
 import { processorSettingsFromEnv, ssmRiskLimits, type RiskLimitsSource } from './config';
@@ -109,23 +109,25 @@ function recordMetrics(metrics: MetricsPort, summary: BatchSummary, failedMaxRec
 let deployedHandler: OrderProcessorHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation (not at import, so tests can import createHandler without the
- * Lambda environment). Environment: see processorSettingsFromEnv and secretSettingsFromEnv.
+ * The deployed entry point, traced, wired on first invocation (not at import, so tests can import createHandler
+ * without the Lambda environment). Environment: see processorSettingsFromEnv and secretSettingsFromEnv.
  */
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+export const handler = lambdaEntryPoint(
+  'order-processor',
+  async (event: SQSEvent, context, observability) => {
+    try {
+      deployedHandler ??= wireFromEnvironment(observability);
+      return await deployedHandler(event, context);
+    } catch (err) {
+      // Mostly configuration faults at cold start (processOrderBatch turns record problems into item failures). Failing
+      // the invocation makes SQS retry the batch and, if it persists, dead-letter it, while the error alarm fires.
+      observability.logger.error('order processor invocation failed', { error: errorMessage(err) });
+      throw err;
+    }
+  },
   // The Environment dimension keeps stages that share an account (sandboxes) apart in the OrdersFailed alarm.
-  const observability = createObservability('order-processor', { defaultDimensions: { Environment: optionalEnv('ENVIRONMENT_SUFFIX') ?? 'unknown' } });
-  observability.logger.addContext(context);
-  try {
-    deployedHandler ??= wireFromEnvironment(observability);
-    return await deployedHandler(event, context);
-  } catch (err) {
-    // Mostly configuration faults at cold start (processOrderBatch turns record problems into item failures). Failing
-    // the invocation makes SQS retry the batch and, if it persists, dead-letter it, while the error alarm fires.
-    observability.logger.error('order processor invocation failed', { error: errorMessage(err) });
-    throw err;
-  }
-}
+  () => ({ defaultDimensions: { Environment: optionalEnv('ENVIRONMENT_SUFFIX') ?? 'unknown' } }),
+);
 
 /**
  * Deadlines of the processor's calls, sized to its 30 s timeout: the worst cases of reading the limits (SSM, 4.5 s),
@@ -144,7 +146,7 @@ export const PROCESSOR_DEADLINES = {
  */
 export const PROCESSOR_PUBLISH_RETRY: BackoffSettings = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
 
-function wireFromEnvironment(observability: ReturnType<typeof createObservability>): OrderProcessorHandler {
+function wireFromEnvironment(observability: Observability): OrderProcessorHandler {
   const settings = processorSettingsFromEnv();
   const clientOptions = { deadlines: PROCESSOR_DEADLINES.sdk, observability };
   const secrets = createAwsClient(SecretsManagerClient, clientOptions);

@@ -12,7 +12,7 @@ import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/
 import { errorMessage, isTransientError } from '../shared/errors';
 import { requireEnv } from '../shared/env';
 import { EventBridgePublisher, eventBridgePutEvents, type PutEventsPort } from '../shared/event-publisher';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { lambdaEntryPoint, silentLogger, type LogPort } from '../shared/observability';
 import type { BackoffSettings } from '../shared/retry';
 import { hasTimeFor, lambdaTimeBudget } from '../shared/time-budget';
 import { SessionEventBatch } from './publisher';
@@ -149,12 +149,10 @@ function replayLog(message: ReplayMessage): Record<string, unknown> {
 let deployedHandler: SessionStreamHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
- * Environment: EVENT_BUS_NAME, REPLAY_QUEUE_URL (both required).
+ * The deployed entry point, traced, wired on first invocation so that importing the module needs no Lambda
+ * environment. Environment: EVENT_BUS_NAME, REPLAY_QUEUE_URL (both required).
  */
-export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-  const observability = createObservability('session-stream');
-  observability.logger.addContext(context);
+export const handler = lambdaEntryPoint('session-stream', async (event: DynamoDBStreamEvent, context, observability) => {
   if (deployedHandler === undefined) {
     const deadlines = SESSION_STREAM_CALL_DEADLINES;
     deployedHandler = createHandler({
@@ -167,4 +165,4 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
     });
   }
   return deployedHandler(event, context);
-}
+});
