@@ -5,7 +5,7 @@
 import type { HealthCheckObservation } from '@aws-sdk/client-route-53';
 import { parseJsonObject } from '../shared/json';
 import { AppError, describeValue, errorMessage } from '../shared/errors';
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError, withDeadline } from '../shared/deadline';
 import type { Clock, DescribeTablePort, FetchPort, GetHealthCheckStatusPort, GetQueueAttributesPort } from './ports';
 
 export const CHECK_NAMES = ['HealthEndpoint', 'Route53HealthCheck', 'OrdersDlq', 'SessionTable'] as const;

@@ -16,7 +16,7 @@ import {
   type CheckResult,
 } from './checks';
 import type { HealthMonitorSettings } from './config';
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError, withDeadline } from '../shared/deadline';
 import { systemClock, type Clock, type HealthMonitorPorts } from './ports';
 import {
   alertMessage,
