@@ -5,19 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
+import { isJsonObject, parseJson, type JsonParseResult } from '../shared/json';
+import type { RiskLimits } from '../shared/runtime-parameters';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
 import { compareDecimals, notional } from '../shared/decimal';
 import type { OrderSide, OrderType, TimeInForce, ValidatedOrder } from '../shared/order-schema';
 import { validateOrder } from '../shared/order-validation';
 import { safeText } from '../shared/schema-errors';
-
-/** The runtime risk settings from SSM, parsed. */
-export interface RiskLimits {
-  /** The kill switch: false rejects every order. */
-  readonly tradingEnabled: boolean;
-  /** Largest allowed quantity x limitPrice, decimal string (USD). */
-  readonly maxOrderNotional: string;
-}
 
 /** A row for the `orders` table. Typed values are null when the body could not be trusted. */
 export interface NewOrderRow extends OrderKey {
@@ -208,20 +202,6 @@ function riskRejection(order: ValidatedOrder, orderNotional: string | null, limi
     );
   }
   return undefined;
-}
-
-export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
-
-function parseJson(text: string): JsonParseResult {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, reason: err instanceof SyntaxError ? err.message : 'unparseable' };
-  }
-}
-
-function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function identifierFrom(body: Readonly<Record<string, unknown>> | undefined, field: 'accountId' | 'clientOrderId'): string | undefined {
