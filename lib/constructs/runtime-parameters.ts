@@ -35,14 +35,14 @@ export class RuntimeParameters extends Construct {
     };
     this.tradingEnabled = new ssm.StringParameter(this, 'TradingEnabled', {
       parameterName: this.names.tradingEnabled,
-      description: 'Kill switch: "false" makes the order processor reject every new order',
+      description: 'Kill switch: "false" makes the order processor reject every order it processes, those already queued included',
       stringValue: 'true',
       allowedPattern: '^(true|false)$',
       tier: ssm.ParameterTier.STANDARD,
     });
     this.maxOrderNotional = new ssm.StringParameter(this, 'MaxOrderNotional', {
       parameterName: this.names.maxOrderNotional,
-      description: 'Risk limit: orders whose quantity x price exceeds this USD amount are rejected',
+      description: 'Risk limit (USD): the order processor rejects LIMIT orders whose quantity x limitPrice exceeds it; MARKET orders are not checked',
       stringValue: props.maxOrderNotional,
       allowedPattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
       tier: ssm.ParameterTier.STANDARD,
