@@ -192,9 +192,12 @@ export function rejectedWithoutValues(
   return { ...row, symbol: null, side: null, type: null, quantity: null, limitPrice: null, timeInForce: null, notional: null, status: 'REJECTED' };
 }
 
+/** The reject reason of every valid order processed while the kill switch is off (docs/runbook.md quotes it). */
+export const TRADING_DISABLED_REASON = 'Trading is disabled by the operator kill switch: no orders are accepted';
+
 /** The kill switch first: while trading is off, no order is judged on its merits. */
 function riskRejection(order: ValidatedOrder, orderNotional: string | null, limits: RiskLimits): string | undefined {
-  if (!limits.tradingEnabled) return 'Trading is disabled by the operator kill switch: no orders are accepted';
+  if (!limits.tradingEnabled) return TRADING_DISABLED_REASON;
   if (orderNotional !== null && order.type === 'LIMIT' && compareDecimals(orderNotional, limits.maxOrderNotional) > 0) {
     return (
       `Order notional ${orderNotional} (quantity ${order.quantity} x limitPrice ${order.limitPrice}) ` +

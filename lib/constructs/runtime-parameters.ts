@@ -36,7 +36,7 @@ export class RuntimeParameters extends Construct {
     };
     this.tradingEnabled = new ssm.StringParameter(this, 'TradingEnabled', {
       parameterName: this.names.tradingEnabled,
-      description: 'Kill switch: "false" makes the order processor reject every new order',
+      description: 'Kill switch: "false" makes the order processor reject every order it processes, those already queued included',
       stringValue: 'true',
       // The rules the functions parse the values with (lambda/shared/runtime-parameters.ts).
       allowedPattern: TRADING_ENABLED_PATTERN,
@@ -44,7 +44,7 @@ export class RuntimeParameters extends Construct {
     });
     this.maxOrderNotional = new ssm.StringParameter(this, 'MaxOrderNotional', {
       parameterName: this.names.maxOrderNotional,
-      description: 'Risk limit: orders whose quantity x price exceeds this USD amount are rejected',
+      description: 'Risk limit (USD): the order processor rejects LIMIT orders whose quantity x limitPrice exceeds it; MARKET orders are not checked',
       stringValue: props.maxOrderNotional,
       allowedPattern: USD_AMOUNT_PATTERN,
       tier: ssm.ParameterTier.STANDARD,
