@@ -104,7 +104,7 @@ export function orderEvent(order: StoredOrder, largeNotionalThreshold: string): 
   const largeNotional = order.notional !== null && compareDecimals(order.notional, largeNotionalThreshold) >= 0;
   return {
     detailType: order.status === 'ACCEPTED' ? ORDER_EVENT_DETAIL_TYPES.accepted : ORDER_EVENT_DETAIL_TYPES.rejected,
-    detail: { ...toOrderView(order), largeNotional, severity: severityOf(order, largeNotional) },
+    detail: Object.assign(toOrderView(order), { largeNotional, severity: severityOf(order, largeNotional) }),
   };
 }
 
