@@ -34,9 +34,12 @@ export class RuntimeParameters extends Construct {
       tradingEnabled: props.names.parameter(RUNTIME_PARAMETER_PATHS.tradingEnabled),
       maxOrderNotional: props.names.parameter(RUNTIME_PARAMETER_PATHS.maxOrderNotional),
     };
+    // Any change to a property of these two parameters (description, pattern, tags) makes CloudFormation write
+    // stringValue back on the next deploy, resetting what an operator set (docs/runbook.md). Keep them as deployed;
+    // what the values do, precisely, is in the runbook ("reject every new order" includes orders already queued).
     this.tradingEnabled = new ssm.StringParameter(this, 'TradingEnabled', {
       parameterName: this.names.tradingEnabled,
-      description: 'Kill switch: "false" makes the order processor reject every order it processes, those already queued included',
+      description: 'Kill switch: "false" makes the order processor reject every new order',
       stringValue: 'true',
       // The rules the functions parse the values with (lambda/shared/runtime-parameters.ts).
       allowedPattern: TRADING_ENABLED_PATTERN,
@@ -44,7 +47,7 @@ export class RuntimeParameters extends Construct {
     });
     this.maxOrderNotional = new ssm.StringParameter(this, 'MaxOrderNotional', {
       parameterName: this.names.maxOrderNotional,
-      description: 'Risk limit (USD): the order processor rejects LIMIT orders whose quantity x limitPrice exceeds it; MARKET orders are not checked',
+      description: 'Risk limit: orders whose quantity x price exceeds this USD amount are rejected',
       stringValue: props.maxOrderNotional,
       allowedPattern: USD_AMOUNT_PATTERN,
       tier: ssm.ParameterTier.STANDARD,
