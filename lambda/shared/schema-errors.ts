@@ -48,7 +48,7 @@ interface Issue {
 /**
  * Which problem to report when a value has several, most basic first: the wrong JSON type says more than the enum or
  * pattern that a number also fails; cheap bounds before the pattern, so a 1 MB string is reported as too long; a
- * stray field last, since a client that sent one usually also got the fields it meant right. Unknown keywords rank last.
+ * stray field after everything about the fields the schema knows. Unknown keywords rank last; ties go to ajv's order.
  */
 const KEYWORD_ORDER: readonly string[] = ['type', 'required', 'enum', 'maxLength', 'minLength', 'pattern', 'not', 'additionalProperties'];
 
@@ -87,10 +87,10 @@ function combinatorIssue(combinator: SchemaError & { readonly keyword: 'oneOf' |
   if (Array.isArray(combinator.params['passingSchemas'])) {
     return { path, value: combinator.data, reason: `matches more than one of: ${cases}` };
   }
-  const branchErrors = branches.map((_, index) => errors.filter((error) => error.schemaPath.startsWith(`${combinator.schemaPath}/${index}/`)));
   const aimedAt = branches.flatMap((branch, index) => {
-    const discriminatorFailed = branchErrors[index]?.some((error) => error.schemaPath.startsWith(`${combinator.schemaPath}/${index}/properties/`));
-    return discriminatorFailed === true ? [] : [{ branch, issue: issueIn(branchErrors[index] ?? []) }];
+    const prefix = `${combinator.schemaPath}/${index}/`;
+    const own = errors.filter((error) => error.schemaPath.startsWith(prefix));
+    return own.some((error) => error.schemaPath.startsWith(`${prefix}properties/`)) ? [] : [{ branch, issue: issueIn(own) }];
   });
   const only = aimedAt.length === 1 ? aimedAt[0] : undefined;
   if (only?.issue !== undefined) {
