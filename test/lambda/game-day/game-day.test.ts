@@ -228,7 +228,9 @@ const options = (runId: string, accountIds: readonly string[]): GameDayOptions =
   slowRequestMs: 1_000,
   readBackAfterMs: 300,
   submitAttempts: 3,
-  verifyDeadlineMs: 15_000,
+  // Generous: under CPU contention (a 2-core machine running other suites) a failed record's redelivery and the
+  // processor's backoff stretch; an order not found by then is reported lost, which a slow machine must not fake.
+  verifyDeadlineMs: 40_000,
   verifyPollMs: 200,
 });
 
@@ -277,7 +279,9 @@ it('proves every accepted order stored exactly once through a database restart, 
   expect(report.requests.failed).toBeGreaterThan(0);
   expect(window?.durationMs).toBeGreaterThan(OUTAGE_MS / 2);
   expect(window?.durationMs).toBeLessThan(OUTAGE_MS + 5_000);
-  expect(window?.fromMs).toBeGreaterThanOrEqual(-100);
+  // A request counts from when it was sent: one sent just before the restart and slowed by it starts the window up to
+  // the slow threshold (plus scheduling noise) early.
+  expect(window?.fromMs).toBeGreaterThanOrEqual(-1_500);
 
   // Recovery: health failed during the outage and was healthy for good within a few seconds of the restart.
   expect(report.health.failed).toBeGreaterThan(0);
@@ -285,7 +289,7 @@ it('proves every accepted order stored exactly once through a database restart, 
   expect(report.health.timeToRecoverMs).toBeGreaterThanOrEqual(OUTAGE_MS);
   expect(report.health.timeToRecoverMs).toBeLessThan(OUTAGE_MS + 5_000);
   expect(lines.some((line) => line.includes('experiment EXPlocalrestart completed'))).toBe(true);
-}, 45_000);
+}, 90_000);
 
 it('refuses to start the experiment while the platform is not healthy', async () => {
   const experiment = restartExperiment();
