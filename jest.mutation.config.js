@@ -18,6 +18,7 @@ module.exports = {
   roots: ['<rootDir>/test/lambda'],
   testMatch: [
     '<rootDir>/test/lambda/order-processor/decide.test.ts',
+    '<rootDir>/test/lambda/order-processor/decide-boundaries.test.ts',
     '<rootDir>/test/lambda/order-processor/process-batch.test.ts',
     '<rootDir>/test/lambda/shared/order-schema.test.ts',
     '<rootDir>/test/lambda/shared/retry.test.ts',

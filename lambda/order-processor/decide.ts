@@ -282,8 +282,9 @@ function sentAt(record: SQSRecord): Date | undefined {
 
 /** A short, printable preview of a non-JSON body for the reject reason; the whole body goes to request_payload. */
 function preview(body: string): string {
-  const shown = body.length > 64 ? `${body.slice(0, 64)}…` : body;
-  return shown.replace(/[^\x20-\x7e]/gu, (char) => `<U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
+  const shown = body.slice(0, 64).replace(/[^\x20-\x7e]/gu, (char) => `<U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
+  // The ellipsis after escaping: it is ours, not the body's, and must read as a cut.
+  return body.length > 64 ? `${shown}…` : shown;
 }
 
 /** PostgreSQL's jsonb parser recurses; far below the depth where it (or JSON.stringify) would hit a stack limit. */
