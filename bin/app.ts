@@ -5,7 +5,7 @@
  * lib/config, context is read there only.
  */
 import { loadAppConfig } from '../lib/config';
-import { createValidatedApp } from '../lib/compliance/nag';
+import { createValidatedApp } from '../lib/compliance/policy-engines';
 import { PipelineStack } from '../lib/pipeline/pipeline-stack';
 import { AccountBaselineStack, baselineAccounts } from '../lib/stages/account-baseline-stack';
 import { TradingPlatformStage } from '../lib/stages/trading-platform-stage';

@@ -3,12 +3,15 @@
 # commands with sh, which has no pipefail: every exit status is read from the command itself, never from a pipe.
 #
 #   1. tests          npm test (the README's test command; JUnit XML for the report group)
-#   2. synth          npm run synth: every stack, bundled, cdk-nag failing the synth on any finding
+#   2. synth          npm run synth: every stack, bundled, cdk-nag and the Control Tower guard rules failing the synth
+#                     on any unacknowledged finding
 #   3. destroy check  scripts/check-destroyable.ts over cdk.out (after a successful synth)
 #   4. cfn-lint       every synthesized template; errors fail, warnings and informational findings pass
 #
 # Reports (for reviewers; the PR check publishes them): $REPORTS_DIR (default reports/) holds test.log, junit/,
-# synth.log, cdk-nag-validation-report.json, destroy-check.txt, cfn-lint.txt.
+# synth.log, validation-report.json (every engine, as aws-cdk-lib writes it), cdk-nag-validation-report.json and
+# cfn-guard-validation-report.json (one engine each, acknowledged findings with their reasons), destroy-check.txt,
+# cfn-lint.txt.
 # Exit: 0 when every step passed; 1 otherwise, after every step that can still run, naming the failed ones.
 # Run from anywhere; it works in the repository holding it. Prerequisites: scripts/install-prerequisites.sh, npm ci.
 set -u
@@ -36,11 +39,15 @@ run_logged() {
 step 'Tests (npm test)'
 run_logged "$reports/test.log" npm test || failed="$failed tests"
 
-step 'Synth: every stack, bundled, cdk-nag failing on any finding (npm run synth)'
+step 'Synth: every stack, bundled, cdk-nag and Control Tower guard failing on any finding (npm run synth)'
 rm -rf cdk.out
 synth_passed=true
 run_logged "$reports/synth.log" npm run synth || { synth_passed=false; failed="$failed synth"; }
-if [ -f cdk.out/validation-report.json ]; then cp cdk.out/validation-report.json "$reports/cdk-nag-validation-report.json"; fi
+if [ -f cdk.out/validation-report.json ]; then
+  cp cdk.out/validation-report.json "$reports/validation-report.json"
+  # One report per engine; prints a summary line each. Informational: the synth's exit status decides.
+  npx ts-node --transpile-only scripts/validation-reports.ts cdk.out "$reports" || echo 'could not split the validation report; see validation-report.json'
+fi
 
 if "$synth_passed"; then
   step 'Nothing may survive cdk destroy (scripts/check-destroyable.ts)'

@@ -12,7 +12,8 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { ConfigurationError, errorMessage } from '../lambda/shared/errors';
 import { intEnv, optionalEnv, type EnvSource } from '../lambda/shared/env';
 import { formatOrderId } from '../lambda/shared/order-records';
-import { parseOrder, type ValidatedOrder } from '../lambda/shared/order-schema';
+import type { ValidatedOrder } from '../lambda/shared/order-schema';
+import { parseOrder } from '../lambda/shared/order-validation';
 import { backoffDelay, defaultSleep } from '../lambda/shared/retry';
 import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, jsonObject, seconds, type ApiCredentials, type ApiFetch, type CredentialProvider } from './signed-api';
 

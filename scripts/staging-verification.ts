@@ -19,11 +19,13 @@ import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-rout
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { evaluateHealthCheckObservations } from '../lambda/health-monitor/checks';
 import { createAwsClient, type CallDeadlines } from '../lambda/shared/aws-clients';
+import { compareDecimals } from '../lambda/shared/decimal';
 import { ConfigurationError, errorMessage, isTransientError } from '../lambda/shared/errors';
 import { intEnv, optionalEnv, requireEnv, type EnvSource } from '../lambda/shared/env';
 import { ORDER_EVENT_DETAIL_TYPES } from '../lambda/shared/order-events';
 import { formatOrderId } from '../lambda/shared/order-records';
-import { compareDecimals, parseOrder, type ValidatedOrder } from '../lambda/shared/order-schema';
+import type { ValidatedOrder } from '../lambda/shared/order-schema';
+import { parseOrder } from '../lambda/shared/order-validation';
 import { VERIFICATION_ACCOUNT_ID, VERIFICATION_EVENT } from '../lib/pipeline/verification-contract';
 import { defaultClock, pollUntil, type Look, type PollClock, type PollResult } from './poll';
 import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, jsonObject, seconds, type ApiAnswer, type ApiFetch, type ApiSender, type CredentialProvider } from './signed-api';

@@ -6,7 +6,7 @@ import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { DbPoolManager } from '../shared/db';
 import { ConfigurationError, describeValue } from '../shared/errors';
-import { compareDecimals, isDecimalString } from '../shared/order-schema';
+import { compareDecimals, isDecimalString } from '../shared/decimal';
 import { SESSION_ATTRIBUTES } from '../shared/session-item';
 
 /** A probe gets the signal its timeout aborts, so SDK requests are cancelled rather than left running. */

@@ -5,7 +5,7 @@
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { ConfigurationError, describeValue, errorMessage, isTransientError, TransientError } from '../shared/errors';
 import { intEnv, requireEnv, type EnvSource } from '../shared/env';
-import { compareDecimals, isDecimalString } from '../shared/order-schema';
+import { compareDecimals, isDecimalString } from '../shared/decimal';
 import type { RiskLimits } from './decide';
 import { DEFAULT_REDELIVERY, type RedeliverySchedule } from './redelivery-schedule';
 

@@ -6,15 +6,10 @@ import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
-import {
-  compareDecimals,
-  notional,
-  validateOrder,
-  type OrderSide,
-  type OrderType,
-  type TimeInForce,
-  type ValidatedOrder,
-} from '../shared/order-schema';
+import { compareDecimals, notional } from '../shared/decimal';
+import type { OrderSide, OrderType, TimeInForce, ValidatedOrder } from '../shared/order-schema';
+import { validateOrder } from '../shared/order-validation';
+import { safeText } from '../shared/schema-errors';
 
 /** The runtime risk settings from SSM, parsed. */
 export interface RiskLimits {
@@ -127,11 +122,11 @@ function parseMessageUnguarded(record: SQSRecord, now: Date): ParsedMessage {
   });
 
   if (!parsed.ok) {
-    return invalid(new ValidationError('order', preview(record.body), `is not valid JSON: ${parsed.reason}`).message);
+    return invalid(new ValidationError('order', safeText(record.body), `is not valid JSON: ${parsed.reason}`).message);
   }
   // Checked before validation: the validator and the error messages walk the value, and no valid order is deep.
   if (!withinDepth(parsed.value, MAX_STORED_JSON_DEPTH)) {
-    return invalid(new ValidationError('order', preview(record.body), `nests deeper than ${MAX_STORED_JSON_DEPTH} levels`).message);
+    return invalid(new ValidationError('order', safeText(record.body), `nests deeper than ${MAX_STORED_JSON_DEPTH} levels`).message);
   }
   const validation = validateOrder(parsed.value);
   if (!validation.ok) return invalid(validation.error.message);
@@ -278,13 +273,6 @@ function nonEmpty(value: string | undefined): string | undefined {
 function sentAt(record: SQSRecord): Date | undefined {
   const millis = Number(record.attributes.SentTimestamp);
   return Number.isSafeInteger(millis) && millis > 0 ? new Date(millis) : undefined;
-}
-
-/** A short, printable preview of a non-JSON body for the reject reason; the whole body goes to request_payload. */
-function preview(body: string): string {
-  const shown = body.slice(0, 64).replace(/[^\x20-\x7e]/gu, (char) => `<U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
-  // The ellipsis after escaping: it is ours, not the body's, and must read as a cut.
-  return body.length > 64 ? `${shown}…` : shown;
 }
 
 /** PostgreSQL's jsonb parser recurses; far below the depth where it (or JSON.stringify) would hit a stack limit. */

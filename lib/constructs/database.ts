@@ -2,7 +2,7 @@
  * Aurora PostgreSQL Serverless v2 cluster: a writer and a reader in different AZs (the reader scales with the
  * writer so it can take over at once), encrypted, TLS enforced, rotated credentials, fully destroyable.
  */
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,6 +18,13 @@ export const DATABASE_PORT = 5532;
 export const DATABASE_NAME = 'trading';
 /** Master user; its password lives only in the RDS-managed secret. */
 export const DATABASE_ADMIN_USER = 'trading_admin';
+/**
+ * The log group RDS Enhanced Monitoring writes every instance's OS metrics to: one per account and region, fixed by
+ * RDS (RDS user guide, "Viewing OS metrics in CloudWatch Logs"), so the account baseline owns it, not a stage.
+ */
+export const ENHANCED_MONITORING_LOG_GROUP = 'RDSOSMetrics';
+/** Enhanced Monitoring granularity: the coarsest RDS offers; OS metrics every minute next to CloudWatch's own. */
+export const ENHANCED_MONITORING_INTERVAL = Duration.seconds(60);
 
 export interface TradingDatabaseProps {
   readonly names: ResourceNames;
@@ -32,13 +39,16 @@ export interface TradingDatabaseProps {
 
 /**
  * Default settings: PostgreSQL 17, rds.force_ssl=1, slow statements and DDL logged to an encrypted log group,
- * Performance Insights encrypted with the stage key, RDS-managed secret rotated every 7 days, no deletion protection.
+ * Performance Insights encrypted with the stage key, Enhanced Monitoring every 60 s, instances not publicly
+ * accessible, RDS-managed secret rotated every 7 days, no deletion protection.
  */
 export class TradingDatabase extends Construct {
   public readonly cluster: rds.DatabaseCluster;
   public readonly secret: secretsmanager.ISecret;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly logGroup: logs.LogGroup;
+  /** The role RDS assumes to write Enhanced Monitoring metrics to the account's RDSOSMetrics log group. */
+  public readonly monitoringRole: iam.Role;
   /** The cluster identifier as a literal, for metric dimensions in other stacks without a cross-stack reference. */
   public readonly clusterIdentifier: string;
   /** The writer's and the reader's instance identifiers as literals (which of them writes changes with each failover). */
@@ -94,6 +104,8 @@ export class TradingDatabase extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.monitoringRole = this.createMonitoringRole(props.names, [writerIdentifier, readerIdentifier]);
+
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier,
@@ -105,6 +117,8 @@ export class TradingDatabase extends Construct {
       credentials: rds.Credentials.fromUsername(DATABASE_ADMIN_USER, { encryptionKey: props.encryptionKey }),
       writer: rds.ClusterInstance.serverlessV2('Writer', {
         instanceIdentifier: writerIdentifier,
+        // Explicit, not inferred from the subnets: the instances sit in isolated subnets and have no public address.
+        publiclyAccessible: false,
         availabilityZone: props.writerAz,
         enablePerformanceInsights: true,
         performanceInsightEncryptionKey: props.encryptionKey,
@@ -113,6 +127,8 @@ export class TradingDatabase extends Construct {
       readers: [
         rds.ClusterInstance.serverlessV2('Reader', {
           instanceIdentifier: readerIdentifier,
+        // Explicit, not inferred from the subnets: the instances sit in isolated subnets and have no public address.
+        publiclyAccessible: false,
           availabilityZone: props.readerAz,
           // Promotion tier 0-1 and scaling with the writer: the reader can take the writer's load on failover.
           scaleWithWriter: true,
@@ -132,6 +148,8 @@ export class TradingDatabase extends Construct {
       backup: { retention: props.config.backupRetention, preferredWindow: '03:00-04:00' },
       preferredMaintenanceWindow: 'sun:05:00-sun:06:00',
       cloudwatchLogsExports: ['postgresql'],
+      monitoringInterval: ENHANCED_MONITORING_INTERVAL,
+      monitoringRole: this.monitoringRole,
       copyTagsToSnapshot: true,
       deletionProtection: false,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -159,6 +177,39 @@ export class TradingDatabase extends Construct {
         reason: 'The customer requires every resource to be destroyable without manual steps (no deletion protection); backups are retained 7 days.',
       },
     );
+  }
+
+  /**
+   * The Enhanced Monitoring role: AWS's AmazonRDSEnhancedMonitoringRole actions, narrowed from every `RDS*` log group
+   * in every account to the one RDSOSMetrics group of this account and region, and assumable by RDS only for this
+   * stage's two instances (RDS user guide, "Setting up and enabling Enhanced Monitoring": confused-deputy conditions).
+   */
+  private createMonitoringRole(names: ResourceNames, instanceIdentifiers: readonly string[]): iam.Role {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'MonitoringRole', {
+      roleName: names.of('role', 'aurora-monitoring'),
+      description: 'RDS Enhanced Monitoring: write OS metrics of the trading cluster instances to RDSOSMetrics',
+      assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': instanceIdentifiers.map((identifier) => stack.formatArn({ service: 'rds', resource: 'db', resourceName: identifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })) },
+        },
+      }),
+    });
+    const logGroupArn = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: ENHANCED_MONITORING_LOG_GROUP, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ManageOsMetricsLogGroup', actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'], resources: [logGroupArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOsMetrics',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
+        resources: [`${logGroupArn}:log-stream:*`],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${ENHANCED_MONITORING_LOG_GROUP}:log-stream:*]`,
+      reason: 'RDS names one log stream per instance after its resource id (db-...), which is generated when the instance is created.',
+    });
+    return role;
   }
 
   /** Lets a security group open PostgreSQL connections to the cluster (writer and reader endpoints). */

@@ -2,7 +2,7 @@
  * The durable heart of the order flow: a FIFO queue (ordered per account, de-duplicated by client order id)
  * and its FIFO dead-letter queue, both KMS-encrypted and TLS-only.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -21,7 +21,8 @@ export interface OrderQueuesProps {
 
 /**
  * Default settings: high-throughput FIFO (deduplication per message group, throughput per group), 4-day
- * retention on the queue and 14 days (the maximum) on the DLQ so an operator has two weeks to redrive.
+ * retention on the queue and 14 days (the maximum) on the DLQ so an operator has two weeks to redrive; the DLQ
+ * accepts dead letters from the orders queue only (redrive allow policy `byQueue`).
  */
 export class OrderQueues extends Construct {
   public readonly queue: sqs.Queue;
@@ -31,6 +32,10 @@ export class OrderQueues extends Construct {
   constructor(scope: Construct, id: string, props: OrderQueuesProps) {
     super(scope, id);
     this.encryptionKey = props.encryptionKey;
+    const queueName = props.names.of('fifoQueue', 'orders');
+    // By name, not by reference: the orders queue's redrive policy already refers to this queue, so a reference back
+    // would be a cycle.
+    const ordersQueueByName = sqs.Queue.fromQueueArn(this, 'OrdersQueueByName', Stack.of(this).formatArn({ service: 'sqs', resource: queueName }));
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       queueName: props.names.of('fifoQueue', 'orders-dlq'),
       fifo: true,
@@ -39,6 +44,8 @@ export class OrderQueues extends Construct {
       dataKeyReuse: Duration.minutes(5),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // Declares it a dead-letter queue, and of the orders queue only: no other queue can park messages here.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [ordersQueueByName] },
       removalPolicy: RemovalPolicy.DESTROY,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
@@ -46,7 +53,7 @@ export class OrderQueues extends Construct {
       reason: 'This is the dead-letter queue; its messages are inspected and redriven to the orders queue by an operator (docs/runbook.md), never to a further queue.',
     });
     this.queue = new sqs.Queue(this, 'Queue', {
-      queueName: props.names.of('fifoQueue', 'orders'),
+      queueName,
       fifo: true,
       // The API sets the deduplication id to the client's order id: a retried POST never queues twice.
       contentBasedDeduplication: false,

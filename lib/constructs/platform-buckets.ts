@@ -30,7 +30,7 @@ const ABORT_INCOMPLETE_UPLOADS = Duration.days(7);
 /**
  * Default settings: config bucket keeps noncurrent versions 90 days; audit bucket moves objects to Glacier
  * Instant Retrieval after 90 days and Deep Archive after 365, keeps noncurrent versions 365 days; access logs
- * (SSE-S3, which S3 log delivery requires) expire after 365 days.
+ * (SSE-S3, which S3 log delivery requires) expire after 365 days; config and audit object events to EventBridge.
  */
 export class PlatformBuckets extends Construct {
   public readonly configBucket: s3.Bucket;
@@ -88,6 +88,13 @@ export class PlatformBuckets extends Construct {
         },
       ],
     });
+
+    // Object-level changes of configuration and audit records go to the account's default event bus, where a rule can
+    // alert on them (Control Tower CT.S3.PR.4). Set on the CloudFormation bucket itself: the L2 `eventBridgeEnabled`
+    // adds a CDK notification-handler Lambda outside the VPC that creates its own log group at run time.
+    for (const bucket of [this.configBucket, this.auditBucket]) {
+      (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    }
   }
 
   /** Read application configuration objects. */

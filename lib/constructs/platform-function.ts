@@ -32,6 +32,12 @@ export const BUNDLE_SETTINGS = {
   externalModules: [...LAYER_PROVIDED_MODULES, 'pg-native'],
 } as const;
 
+/**
+ * Run before every bundle: rewrites lambda/shared/generated/ from the schemas (scripts/generate-validators.sh), so that
+ * no bundle can carry a validator older than its schema. Bundling is local, so the host path is valid.
+ */
+const GENERATE_VALIDATORS = `sh "${path.join(__dirname, '..', '..', 'scripts', 'generate-validators.sh')}"`;
+
 /** Where an in-VPC function runs. */
 export interface FunctionNetworkProps {
   readonly vpc: ec2.IVpc;
@@ -164,7 +170,7 @@ export class PlatformFunction extends Construct {
         externalModules: [...BUNDLE_SETTINGS.externalModules],
         forceDockerBundling: false,
         commandHooks: {
-          beforeBundling: () => [],
+          beforeBundling: () => [GENERATE_VALIDATORS],
           beforeInstall: () => [],
           // Bundling is local (never Docker), so the host path of the source folder is valid here.
           afterBundling: (_inputDir: string, outputDir: string): string[] =>

@@ -1,6 +1,6 @@
 /**
  * The stage's customer-managed KMS key: encrypts Aurora, DynamoDB, S3, SQS, SNS, secrets and log groups.
- * Default settings: yearly rotation, DESTROY on removal with the shortest (7-day) pending window.
+ * Default settings: yearly rotation, grants only by AWS services, DESTROY on removal with the shortest (7-day) pending window.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,27 @@ import { ResourceNames } from '../config';
 
 export interface PlatformKeyProps {
   readonly names: ResourceNames;
+}
+
+/**
+ * Lets only AWS services create grants on `key`: denies kms:CreateGrant to every principal unless the grant is for an
+ * AWS resource (an integrated service creating it on the caller's behalf, as Aurora, DynamoDB and Performance Insights
+ * do) or the caller is an AWS service (KMS developer guide, "kms:GrantIsForAWSResource"; Control Tower CT.KMS.PR.3).
+ * Nothing in the platform creates grants itself, and a grant is a way around the key policy that no audit of the
+ * policy would show.
+ */
+export function restrictGrantsToAwsServices(key: kms.Key): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyGrantsExceptForAwsServices',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      // Strings, as the condition operator compares them; BoolIfExists so a request without the key is denied too.
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }),
+  );
 }
 
 /** One customer-managed key per stage, usable by CloudWatch Logs for the stage's own log groups only. */
@@ -26,6 +47,7 @@ export class PlatformKey extends Construct {
       pendingWindow: Duration.days(7),
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    restrictGrantsToAwsServices(this.key);
     // CloudWatch Logs encrypts with the key itself; the encryption context limits it to this stage's log groups.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -32,8 +32,8 @@ export interface SessionServiceProps {
 }
 
 /**
- * Default settings: sessions function in the VPC (DynamoDB through the gateway endpoint); stream consumer outside
- * the VPC, batches of 100, bisect on error, 5 retries, failed batches to an SQS on-failure destination. The same queue
+ * Default settings: sessions function in the VPC (DynamoDB through the gateway endpoint); stream consumer in the VPC
+ * too (EventBridge, SQS and X-Ray through interface endpoints; Lambda reads the stream itself), batches of 100, bisect on error, 5 retries, failed batches to an SQS on-failure destination. The same queue
  * is the consumer's replay queue: a change it cannot publish for good is parked there whole (minus session data),
  * because the on-failure destination itself only ever receives a batch's shard and sequence numbers.
  */
@@ -87,6 +87,7 @@ export class SessionService extends Construct {
       description: 'Forwards session table changes (without session data) to the platform event bus for the audit trail',
       encryptionKey: props.encryptionKey,
       logRetention: props.logRetention,
+      network: { vpc: props.network.vpc, securityGroup: props.network.createClientSecurityGroup(this, 'StreamConsumerSecurityGroup', props.names, 'session-stream', 'Session stream consumer: HTTPS to the EventBridge, SQS and X-Ray endpoints') },
       timeout: Duration.seconds(30),
       memorySize: 256,
       environment: { EVENT_BUS_NAME: props.eventBus.bus.eventBusName, REPLAY_QUEUE_URL: this.streamFailureQueue.queueUrl },

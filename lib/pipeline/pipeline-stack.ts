@@ -1,6 +1,6 @@
 /**
  * The delivery pipeline: a self-mutating CDK pipeline that takes `main` from the Git repository through synth
- * (tests + cdk-nag), self-mutation, asset publishing, Staging with health gate, signed smoke test, verification and an
+ * (tests + cdk-nag + Control Tower guard), self-mutation, asset publishing, Staging with health gate, signed smoke test, verification and an
  * alarm bake, a manual approval, and Prod with its own health gate and a longer bake that rolls the stage back by
  * itself. Also hosts the pull-request check and delivery notifications.
  */
@@ -19,8 +19,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { createDeadLetterQueue } from '../constructs/dead-letter-queue';
+import { restrictGrantsToAwsServices } from '../constructs/platform-key';
 import { AppConfig, EnvironmentConfig, ResourceNames, TOOLING_ENVIRONMENT_SUFFIX, applyStandardTags } from '../config';
 import { adoptCdkProviders } from '../compliance/cdk-provider-resources';
+import { acknowledgePipelineGuardFindings } from '../compliance/guard-acknowledgements';
 import { acknowledgePipelineProjects } from '../compliance/pipeline-resources';
 import { NAME_RULES } from '../config/naming';
 import { TradingPlatformStage } from '../stages/trading-platform-stage';
@@ -48,7 +50,8 @@ export interface PipelineStackProps extends StackProps {
 
 /** The tooling environment: named like a stage with suffix `cicd` so the naming and tag rules apply to it too. */
 function toolingEnvironment(config: AppConfig): EnvironmentConfig {
-  return { ...config.staging, kind: 'staging', account: config.pipeline.account, environmentSuffix: TOOLING_ENVIRONMENT_SUFFIX, alarmEmail: config.pipeline.notificationEmail };
+  // Build logs are the record of what was tested and deployed: kept a year, like Prod's logs (Control Tower CT.CLOUDWATCH.PR.2).
+  return { ...config.staging, kind: 'staging', account: config.pipeline.account, environmentSuffix: TOOLING_ENVIRONMENT_SUFFIX, alarmEmail: config.pipeline.notificationEmail, logRetention: logs.RetentionDays.ONE_YEAR };
 }
 
 export class PipelineStack extends Stack {
@@ -78,6 +81,7 @@ export class PipelineStack extends Stack {
       pendingWindow: Duration.days(7),
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    restrictGrantsToAwsServices(key);
     const accessLogs = new s3.Bucket(this, 'AccessLogBucket', {
       bucketName: names.of('bucket', 'pipeline-access-logs'),
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -149,7 +153,7 @@ export class PipelineStack extends Stack {
 
     const codeBuildLogs = new logs.LogGroup(this, 'CodeBuildLogGroup', {
       logGroupName: names.logGroup('codebuild', 'pipeline'),
-      retention: logs.RetentionDays.THREE_MONTHS,
+      retention: tooling.logRetention,
       encryptionKey: key,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -251,11 +255,12 @@ export class PipelineStack extends Stack {
       repository: source.repository,
       encryptionKey: key,
       reportBucket: artifactBucket,
-      logRetention: logs.RetentionDays.THREE_MONTHS,
+      logRetention: tooling.logRetention,
     });
     adoptCdkProviders(this, tooling, names, key);
     acknowledgePipelineProjects(this, artifactBucket, [this.pipeline.synthProject, this.pullRequestCheck.project]);
     this.acknowledgePipelineRoles(artifactBucket);
+    acknowledgePipelineGuardFindings(this);
   }
 
   /** The few CDK Pipelines roles outside CodeBuild projects, with exactly the wildcard findings they carry. */

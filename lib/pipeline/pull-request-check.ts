@@ -1,6 +1,7 @@
 /**
- * Pull-request validation: a CodeBuild project that runs scripts/check.sh (tests, synth with cdk-nag, destroy check,
- * cfn-lint) on every pull request, publishing test results to its report group and the reports as artifacts.
+ * Pull-request validation: a CodeBuild project that runs scripts/check.sh (tests, synth with cdk-nag and the Control
+ * Tower guard rules, destroy check, cfn-lint) on every pull request, publishing test results to its report group and
+ * the reports (both policy engines' validation reports among them) as artifacts.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -80,7 +81,7 @@ export class PullRequestCheck extends Construct {
     this.project = new codebuild.Project(this, 'Project', {
       role,
       projectName: props.names.of('codeBuild', 'pr-check'),
-      description: 'Pull request validation: tests, synth with cdk-nag, cfn-lint; reports for reviewers',
+      description: 'Pull request validation: tests, synth with cdk-nag and Control Tower guard, cfn-lint; reports for reviewers',
       source: codebuild.Source.gitHub({
         owner,
         repo,

@@ -4,6 +4,7 @@
  */
 import { Duration, Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledgeStageGuardFindings } from '../compliance/guard-acknowledgements';
 import { EnvironmentConfig } from '../config';
 import { DataStack } from './data-stack';
 import { ServiceStack } from './service-stack';
@@ -56,5 +57,6 @@ export class TradingPlatformStage extends Stage {
       deliveryAccount: props.deliveryAccount,
       postDeployChecks: props.postDeployChecks,
     });
+    acknowledgeStageGuardFindings(this, props.config.kind);
   }
 }

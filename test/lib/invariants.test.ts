@@ -4,7 +4,7 @@
  */
 import { CHAOS_EXPERIMENTS, EnvironmentConfig, REQUIRED_TAG_KEYS } from '../../lib/config';
 import { AWS_AUTOMATION_CONNECTIONS, connectionBudget } from '../../lib/config/connection-budget';
-import { registerNagPacks } from '../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../lib/compliance/policy-engines';
 import { pinnedPowertoolsVersion, powertoolsLayerParameterName } from '../../lib/constructs/powertools-layer';
 import { PipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../../lib/stages/trading-platform-stage';
@@ -22,10 +22,10 @@ beforeAll(() => {
   // The sandbox stage on its own, and the pipeline app: its own stack (tooling, suffix cicd) and the Staging and Prod
   // stages it deploys. Together: every template the project synthesizes.
   const sandboxApp = createTestApp();
-  registerNagPacks(sandboxApp);
+  registerPolicyEngines(sandboxApp);
   new TradingPlatformStage(sandboxApp, 'Stage', { config: config.sandbox });
   const pipelineApp = createTestApp();
-  registerNagPacks(pipelineApp);
+  registerPolicyEngines(pipelineApp);
   new PipelineStack(pipelineApp, 'TradingPlatformPipeline', { config });
   const pipelineTemplates = allTemplates(pipelineApp.synth());
   const ofStage = (suffix: string) => pipelineTemplates.filter(({ stackName }) => stackName.endsWith(`-${suffix}`));

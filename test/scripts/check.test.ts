@@ -1,7 +1,8 @@
 /**
  * scripts/check.sh, the one check of the pull-request check and CI, run under dash (CodeBuild's sh on Ubuntu) against
- * stub npm, npx and cfn-lint: a failing test run or a cdk-nag finding fails it, cfn-lint warnings pass and errors fail,
- * and the destroy check runs on the synthesized assembly.
+ * stub npm, npx and cfn-lint: a failing test run or a policy-engine finding fails it, cfn-lint warnings pass and errors
+ * fail, the validation report is split per engine whether the synth passed or not, and the destroy check runs on the
+ * synthesized assembly.
  */
 import { minimalEnv, runProcess, type ProcessResult } from './harness';
 import { DASH, ScriptSandbox } from './stubs';
@@ -24,6 +25,20 @@ case "$1" in
     echo '{}' >cdk.out/assembly-TradingPlatformPipeline-Staging/Data.template.json ;;
 esac`;
 
+/** Stub npx: the report splitter writes one file per engine; the destroy check prints its verdict. */
+const NPX = `
+case "$*" in
+  *validation-reports.ts*)
+    echo '{"engine":"cdk-nag"}' >"$5/cdk-nag-validation-report.json"
+    echo '{"engine":"cfn-guard"}' >"$5/cfn-guard-validation-report.json"
+    echo "cfn-guard: success, 0 unacknowledged finding(s), 3 acknowledged" ;;
+  *)
+    echo "Nothing would survive a destroy."; exit "\${STUB_DESTROY_EXIT:-0}" ;;
+esac`;
+
+const SPLIT_REPORTS = 'npx ts-node --transpile-only scripts/validation-reports.ts cdk.out reports';
+const ENGINE_REPORTS = ['validation-report.json', 'cdk-nag-validation-report.json', 'cfn-guard-validation-report.json'];
+
 const CFN_LINT = `
 [ "\${STUB_LINT_EXIT:-0}" -eq 0 ] || echo "cdk.out/TradingPlatformPipeline.template.json:1:1:1:2:W3005:Obsolete DependsOn"
 exit "\${STUB_LINT_EXIT:-0}"`;
@@ -43,7 +58,7 @@ async function check(env: Record<string, string> = {}): Promise<Run> {
   const sandbox = ScriptSandbox.create(['scripts/check.sh']);
   sandboxes.push(sandbox);
   sandbox.stub('npm', NPM);
-  sandbox.stub('npx', 'echo "Nothing would survive a destroy."; exit "${STUB_DESTROY_EXIT:-0}"');
+  sandbox.stub('npx', NPX);
   sandbox.stub('cfn-lint', CFN_LINT);
   const result = await runProcess(DASH, [`${sandbox.repo}/scripts/check.sh`], minimalEnv({ ...env, PATH: sandbox.path() }));
   return { ...result, calls: sandbox.calls(), sandbox };
@@ -59,10 +74,11 @@ describe('check.sh under dash', () => {
     expect(run.calls).toEqual([
       'npm test',
       'npm run synth',
+      SPLIT_REPORTS,
       'npx ts-node --transpile-only scripts/check-destroyable.ts cdk.out',
       `cfn-lint --format parseable ${TEMPLATES}`,
     ]);
-    for (const report of ['test.log', 'synth.log', 'cdk-nag-validation-report.json', 'destroy-check.txt', 'cfn-lint.txt']) {
+    for (const report of ['test.log', 'synth.log', ...ENGINE_REPORTS, 'destroy-check.txt', 'cfn-lint.txt']) {
       expect(run.sandbox.exists(`reports/${report}`)).toBe(true);
     }
     expect(run.sandbox.read('reports/destroy-check.txt')).toContain('Nothing would survive a destroy.');
@@ -74,18 +90,19 @@ describe('check.sh under dash', () => {
 
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain('check failed: tests');
-    expect(run.calls.map((call) => call.split(' ')[0])).toEqual(['npm', 'npm', 'npx', 'cfn-lint']);
+    expect(run.calls.map((call) => call.split(' ')[0])).toEqual(['npm', 'npm', 'npx', 'npx', 'cfn-lint']);
     expect(lastLine(run.stdout)).toBe('Tests: 12 passed, 1 failed, 0 skipped');
   });
 
-  it('fails on a cdk-nag finding (the synth exits non-zero), keeping the validation report', async () => {
+  it('fails on a policy-engine finding (the synth exits non-zero), keeping both engines\' reports', async () => {
     const run = await check({ STUB_SYNTH_EXIT: '1' });
 
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain('check failed: synth');
     expect(run.sandbox.read('reports/synth.log')).toContain('AwsSolutions-SQS4');
-    expect(run.sandbox.exists('reports/cdk-nag-validation-report.json')).toBe(true);
-    expect(run.calls).toEqual(['npm test', 'npm run synth']);
+    for (const report of ENGINE_REPORTS) expect(run.sandbox.exists(`reports/${report}`)).toBe(true);
+    expect(run.stdout).toContain('cfn-guard: success, 0 unacknowledged finding(s), 3 acknowledged');
+    expect(run.calls).toEqual(['npm test', 'npm run synth', SPLIT_REPORTS]);
   });
 
   it('fails when the destroy check finds a survivor', async () => {

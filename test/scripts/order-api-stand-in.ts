@@ -7,7 +7,8 @@
 import type { ServerResponse } from 'node:http';
 import { GATEWAY_RESPONSES } from '../../lib/constructs/order-api-responses';
 import { formatOrderId } from '../../lambda/shared/order-records';
-import { parseOrder, type ValidatedOrder } from '../../lambda/shared/order-schema';
+import type { ValidatedOrder } from '../../lambda/shared/order-schema';
+import { parseOrder } from '../../lambda/shared/order-validation';
 import { API_GATEWAY_GENERATED_VALUES } from '../support/aws-contracts/api-gateway';
 import { ScriptedServer, type ReceivedRequest } from './harness';
 import { header, signatureProblem } from './sigv4-check';

@@ -8,7 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AppConfig, EnvironmentConfig, loadAppConfig } from '../../lib/config';
-import { registerNagPacks } from '../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../lib/compliance/policy-engines';
 import { TradingPlatformStage } from '../../lib/stages/trading-platform-stage';
 
 interface CdkJson {
@@ -37,7 +37,7 @@ export interface SynthesizedStage {
 /** Synthesizes one TradingPlatformStage with cdk-nag on; throws if any finding is unacknowledged. */
 export function synthesizeStage(config: EnvironmentConfig = testConfig().sandbox): SynthesizedStage {
   const app = createTestApp();
-  registerNagPacks(app);
+  registerPolicyEngines(app);
   const stage = new TradingPlatformStage(app, 'Test', { config });
   const assembly = app.synth();
   return { app, stage, assembly, data: Template.fromStack(stage.dataStack) };

@@ -84,6 +84,15 @@ describe('parseMessage', () => {
     const parsed = parseMessage(record('\u202Eoops', { group: 'ACC-1', dedup: 'c-1' }), NOW);
     expect(parsed.kind === 'invalid' && parsed.reason).toMatch(/^Invalid order "<U\+202E>oops": is not valid JSON/);
   });
+
+  it('cuts a long non-JSON body in the reason; request_payload keeps all of it', () => {
+    const body = `not json ${'x'.repeat(10_000)}`;
+    const parsed = parseMessage(record(body, { group: 'ACC-1', dedup: 'c-1' }), NOW);
+    if (parsed.kind !== 'invalid') throw new Error('a non-JSON body was accepted');
+    expect(parsed.reason.startsWith(`Invalid order "${body.slice(0, 64)}…": is not valid JSON`)).toBe(true);
+    expect(parsed.reason.length).toBeLessThan(200);
+    expect(JSON.parse(parsed.requestPayload)).toBe(body);
+  });
 });
 
 describe('decide', () => {

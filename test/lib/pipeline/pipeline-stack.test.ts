@@ -7,8 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { registerNagPacks } from '../../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../../lib/compliance/policy-engines';
 import { PipelineStack } from '../../../lib/pipeline/pipeline-stack';
 import { PULL_REQUEST_CHECK_COMMANDS } from '../../../lib/pipeline/pull-request-check';
 import { RUNTIME_VERSIONS } from '../../../lib/pipeline/toolchain';
@@ -65,7 +67,7 @@ const commandsOf = (buildSpec: BuildSpec): string[] => Object.values(buildSpec.p
 
 beforeAll(() => {
   const app = createTestApp();
-  registerNagPacks(app);
+  registerPolicyEngines(app);
   stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
   const assembly = app.synth();
   template = Template.fromStack(stack);
@@ -205,6 +207,27 @@ describe('pipeline security', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, PendingWindowInDays: 7 });
   });
 
+  it('lets only AWS services create grants on the artifact key (CT.KMS.PR.3)', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DenyGrantsExceptForAwsServices',
+            Effect: 'Deny',
+            Action: 'kms:CreateGrant',
+            Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('keeps its build logs a year, the record of what was tested and deployed (CT.CLOUDWATCH.PR.2)', () => {
+    const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(logGroups.length).toBeGreaterThanOrEqual(3);
+    for (const logGroup of logGroups) expect(logGroup.Properties).toEqual(expect.objectContaining({ RetentionInDays: 365, KmsKeyId: expect.anything() }));
+  });
+
   it('runs no CodeBuild project in privileged mode', () => {
     const projects = Object.values(template.findResources('AWS::CodeBuild::Project'));
     expect(projects.length).toBeGreaterThanOrEqual(6);
@@ -285,12 +308,21 @@ describe('pull-request check', () => {
   });
 });
 
-describe('cdk-nag on the pipeline', () => {
-  it('reaches the pipeline stack\'s own resources', () => {
+describe('policy engines on the pipeline', () => {
+  it('cdk-nag reaches the pipeline stack\'s own resources', () => {
     const app = createTestApp();
-    registerNagPacks(app);
+    registerPolicyEngines(app);
     const stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
     new sqs.Queue(stack, 'UnencryptedQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+
+  it('the Control Tower guard reaches them too: an acknowledged kind of finding on a resource nobody acknowledged fails', () => {
+    const app = createTestApp();
+    registerPolicyEngines(app);
+    const stack = new PipelineStack(app, 'TradingPlatformPipeline', { config: testConfig() });
+    // Short retention is acknowledged outside Prod stages only, never on the pipeline's own log groups.
+    new logs.LogGroup(stack, 'ShortLivedLogGroup', { retention: logs.RetentionDays.ONE_WEEK, encryptionKey: stack.node.findChild('ArtifactKey') as kms.IKey });
+    expect(() => app.synth()).toThrow(/CT\.CLOUDWATCH\.PR\.2[\s\S]*TradingPlatformPipeline\/ShortLivedLogGroup[\s\S]*cloudwatch_log_group_retention_period_check/);
   });
 });

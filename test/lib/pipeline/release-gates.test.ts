@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { registerNagPacks } from '../../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../../lib/compliance/policy-engines';
 import { AppConfig } from '../../../lib/config';
 import { PipelineStack } from '../../../lib/pipeline/pipeline-stack';
 import { TradingPlatformStage } from '../../../lib/stages/trading-platform-stage';
@@ -41,7 +41,7 @@ let prod: Template;
 
 beforeAll(() => {
   const app = createTestApp();
-  registerNagPacks(app);
+  registerPolicyEngines(app);
   config = testConfig();
   stack = new PipelineStack(app, 'TradingPlatformPipeline', { config });
   app.synth();

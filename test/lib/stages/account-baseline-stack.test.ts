@@ -4,7 +4,7 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { REQUIRED_TAG_KEYS } from '../../../lib/config';
-import { registerNagPacks } from '../../../lib/compliance/nag';
+import { registerPolicyEngines } from '../../../lib/compliance/policy-engines';
 import { API_GATEWAY_CLOUDWATCH_ROLE_PARAMETER } from '../../../lib/constructs/api-gateway-account';
 import { ACCOUNT_BASELINE_STACK_NAME, AccountBaselineStack, baselineAccounts } from '../../../lib/stages/account-baseline-stack';
 import { TradingPlatformStage } from '../../../lib/stages/trading-platform-stage';
@@ -17,7 +17,7 @@ let stage: Template;
 beforeAll(() => {
   // The baseline and a stage in the same app, with cdk-nag on: synth throws on any unacknowledged finding.
   const app = createTestApp();
-  registerNagPacks(app);
+  registerPolicyEngines(app);
   const baselineStack = new AccountBaselineStack(app, 'Baseline', { account: ACCOUNT });
   const platform = new TradingPlatformStage(app, 'Test', { config: testConfig().sandbox });
   app.synth();
@@ -90,7 +90,15 @@ describe('account baseline', () => {
       const tags = resource.Properties?.Tags;
       if (tags) expect(Array.isArray(tags) ? tags.map((tag) => tag.Key) : Object.keys(tags)).toEqual(expect.arrayContaining([...REQUIRED_TAG_KEYS]));
     }
-    expect(resources.filter((resource) => resource.Properties?.Tags !== undefined).map((resource) => resource.Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::SSM::Parameter']);
+    expect(resources.filter((resource) => resource.Properties?.Tags !== undefined).map((resource) => resource.Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::Logs::LogGroup', 'AWS::SSM::Parameter']);
+  });
+
+  it('owns the account\'s RDSOSMetrics log group, where Enhanced Monitoring of every stage writes: a year, destroyed with it', () => {
+    baseline.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: 'RDSOSMetrics', RetentionInDays: 365 },
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+    });
   });
 
   it('is created once per distinct account, however many environments share it', () => {

@@ -67,6 +67,23 @@ describe('encryption key', () => {
     data.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/kms-platform-us-east-1-test' });
   });
 
+  it('lets only AWS services create grants on it (Control Tower CT.KMS.PR.3)', () => {
+    data.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'DenyGrantsExceptForAwsServices',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'kms:CreateGrant',
+            Resource: '*',
+            Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+          },
+        ]),
+      },
+    });
+  });
+
   it('lets CloudWatch Logs use it only for the stage own log groups', () => {
     const [key] = Object.values(data.findResources('AWS::KMS::Key'));
     const statements = key?.Properties.KeyPolicy.Statement as { Sid?: string; Principal?: unknown; Condition?: unknown }[];
@@ -133,6 +150,44 @@ describe('Aurora PostgreSQL', () => {
       DBInstanceClass: 'db.serverless',
       AvailabilityZone: 'us-east-1b',
       PromotionTier: 1,
+    });
+  });
+
+  it('keeps both instances private and sends Enhanced Monitoring every 60 s through its own role (CT.RDS.PR.23, PR.2)', () => {
+    for (const role of ['writer', 'reader']) {
+      data.hasResourceProperties('AWS::RDS::DBInstance', {
+        DBInstanceIdentifier: `aurora-trading-${role}-us-east-1-test`,
+        PubliclyAccessible: false,
+        MonitoringInterval: 60,
+        MonitoringRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DatabaseMonitoringRole'), 'Arn'] },
+      });
+    }
+  });
+
+  it('lets RDS assume the monitoring role only for this stage\'s instances, to write RDSOSMetrics only', () => {
+    data.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'role-aurora-monitoring-us-east-1-test',
+      ManagedPolicyArns: Match.absent(),
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'monitoring.rds.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': '444444444444' },
+              ArnLike: { 'aws:SourceArn': ['arn:aws:rds:us-east-1:444444444444:db:aurora-trading-writer-us-east-1-test', 'arn:aws:rds:us-east-1:444444444444:db:aurora-trading-reader-us-east-1-test'] },
+            },
+          }),
+        ],
+      },
+    });
+    data.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('DatabaseMonitoringRole') }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Sid: 'ManageOsMetricsLogGroup', Resource: 'arn:aws:logs:us-east-1:444444444444:log-group:RDSOSMetrics' }),
+          Match.objectLike({ Sid: 'WriteOsMetrics', Resource: 'arn:aws:logs:us-east-1:444444444444:log-group:RDSOSMetrics:log-stream:*' }),
+        ],
+      },
     });
   });
 
@@ -233,6 +288,22 @@ describe('buckets', () => {
       BucketName: `s3-${purpose}-us-east-1-test-444444444444`,
       BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }), BucketKeyEnabled: true })] },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: `${purpose}/` },
+    });
+  });
+
+  it.each(['config', 'audit'])('the %s bucket sends its object events to EventBridge, without a CDK notification Lambda (CT.S3.PR.4)', (purpose) => {
+    data.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: `s3-${purpose}-us-east-1-test-444444444444`,
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+    data.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  it('the access log bucket keeps SSE-S3, which S3 log delivery requires, and sends no events', () => {
+    data.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 's3-access-logs-us-east-1-test-444444444444',
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      NotificationConfiguration: Match.absent(),
     });
   });
 

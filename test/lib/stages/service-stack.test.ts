@@ -36,6 +36,13 @@ describe('order queues', () => {
     });
   });
 
+  it('lets only the orders queue use the DLQ as its dead-letter queue (redrive allow policy byQueue, CT.SQS.PR.1)', () => {
+    service.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'sqs-orders-dlq-us-east-1-test.fifo',
+      RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: ['arn:aws:sqs:us-east-1:444444444444:sqs-orders-us-east-1-test.fifo'] },
+    });
+  });
+
   it('refuses every request without TLS', () => {
     const policies = Object.values(service.findResources('AWS::SQS::QueuePolicy'));
     expect(policies.length).toBeGreaterThanOrEqual(3);
@@ -266,6 +273,22 @@ describe('event bus', () => {
   it('lets EventBridge write the audit log group through a native resource policy', () => {
     service.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/events/trading/test/audit', KmsKeyId: Match.anyValue() });
     service.hasResourceProperties('AWS::Logs::ResourcePolicy', { PolicyName: 'eventbridge-audit-test' });
+  });
+});
+
+describe('session stream consumer', () => {
+  it('runs in the isolated subnets with its own security group, HTTPS out only', () => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lambda-session-stream-us-east-1-test',
+      VpcConfig: {
+        SubnetIds: ['1', '2', '3'].map((subnet) => ({ 'Fn::GetStackOutput': Match.objectLike({ OutputName: Match.stringLikeRegexp(`isolatedSubnet${subnet}`) }) })),
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('SessionsStreamConsumerSecurityGroup'), 'GroupId'] }],
+      },
+    });
+    service.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupName: 'sg-session-stream-us-east-1-test',
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })]),
+    });
   });
 });
 
