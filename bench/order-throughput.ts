@@ -10,7 +10,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { Pool, type PoolClient } from 'pg';
 import { ssmRiskLimits } from '../lambda/order-processor/config';
 import { createHandler, PROCESSOR_DEADLINES, type OrderProcessorHandler } from '../lambda/order-processor/handler';
-import { eventBridgePutEvents, type PutEventsPort } from '../lambda/order-processor/publisher';
+import { eventBridgePutEvents, type PutEventsPort } from '../lambda/shared/event-publisher';
 import { DbPoolManager, toClientConfig, type WithClientOptions } from '../lambda/shared/db';
 import { STORED_ORDER_COLUMNS } from '../lambda/shared/order-records';
 import { notional } from '../lambda/shared/decimal';

@@ -9,9 +9,11 @@ import { createValidatedApp } from '../lib/compliance/policy-engines';
 import { PipelineStack } from '../lib/pipeline/pipeline-stack';
 import { AccountBaselineStack, baselineAccounts } from '../lib/stages/account-baseline-stack';
 import { TradingPlatformStage } from '../lib/stages/trading-platform-stage';
+import { exitOnConfigError } from '../lib/config/exit-on-config-error';
 
 const app = createValidatedApp();
-const config = loadAppConfig(app.node, process.env);
+// A bad config value prints as one line naming the key and the value, and the synth exits 1 (docs/deployment.md).
+const config = exitOnConfigError(() => loadAppConfig(app.node, process.env));
 new PipelineStack(app, 'TradingPlatformPipeline', {
   config,
   stackName: 'cfn-pipeline-us-east-1-cicd',

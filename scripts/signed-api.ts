@@ -151,13 +151,3 @@ export function excerpt(text: string): string {
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
-
-/** The body as a JSON object, or undefined when it is not one. */
-export function jsonObject(body: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -11,11 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { ConfigurationError, errorMessage } from '../lambda/shared/errors';
 import { intEnv, optionalEnv, type EnvSource } from '../lambda/shared/env';
+import { parseJsonObject } from '../lambda/shared/json';
 import { formatOrderId } from '../lambda/shared/order-records';
 import type { ValidatedOrder } from '../lambda/shared/order-schema';
 import { parseOrder } from '../lambda/shared/order-validation';
 import { backoffDelay, defaultSleep } from '../lambda/shared/retry';
-import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, jsonObject, seconds, type ApiCredentials, type ApiFetch, type CredentialProvider } from './signed-api';
+import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, seconds, type ApiCredentials, type ApiFetch, type CredentialProvider } from './signed-api';
 
 export interface SmokeTestOptions {
   /** The API stage URL, e.g. `https://abc.execute-api.us-east-1.amazonaws.com/v1` (no trailing slash needed). */
@@ -139,7 +140,7 @@ function defaultClientOrderId(): string {
 }
 
 function orderStatus(body: string): unknown {
-  return jsonObject(body)?.['status'];
+  return parseJsonObject(body)?.['status'];
 }
 
 /** Options from the command line and the environment; a ConfigurationError names what is wrong. */

@@ -22,13 +22,15 @@ import { createAwsClient, type CallDeadlines } from '../lambda/shared/aws-client
 import { compareDecimals } from '../lambda/shared/decimal';
 import { ConfigurationError, errorMessage, isTransientError } from '../lambda/shared/errors';
 import { intEnv, optionalEnv, requireEnv, type EnvSource } from '../lambda/shared/env';
+import { RETRYABLE_ENTRY_ERRORS } from '../lambda/shared/event-publisher';
+import { parseJsonObject } from '../lambda/shared/json';
 import { ORDER_EVENT_DETAIL_TYPES } from '../lambda/shared/order-events';
 import { formatOrderId } from '../lambda/shared/order-records';
 import type { ValidatedOrder } from '../lambda/shared/order-schema';
 import { parseOrder } from '../lambda/shared/order-validation';
 import { VERIFICATION_ACCOUNT_ID, VERIFICATION_EVENT } from '../lib/pipeline/verification-contract';
 import { defaultClock, pollUntil, type Look, type PollClock, type PollResult } from './poll';
-import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, jsonObject, seconds, type ApiAnswer, type ApiFetch, type ApiSender, type CredentialProvider } from './signed-api';
+import { createApiSender, describeError, describeStatus, excerpt, isRetryableStatus, seconds, type ApiAnswer, type ApiFetch, type ApiSender, type CredentialProvider } from './signed-api';
 import { judgeAlarms, readStageAlarms, type StageAlarmSelector } from './stage-alarms';
 
 export interface VerificationOptions {
@@ -144,12 +146,12 @@ export async function runStagingVerification(options: VerificationOptions, deps:
   record(CHECKS.unsigned, await apiAnswer(send, poll, 'POST', ordersUrl, JSON.stringify(verificationOrder(options.accountId, `${runId}-unsigned`, options.orderLimitPrice)), { signed: false }, (answer) => {
     if (answer.status === 202) return { status: 'failed', reason: 'an unsigned order was ACCEPTED (202): IAM authorization is off on POST /v1/orders' };
     if (answer.status !== 403) return { status: 'failed', reason: `${describeStatus(answer.status)}, expected 403: ${excerpt(answer.body)}` };
-    const body = jsonObject(answer.body);
+    const body = parseJsonObject(answer.body);
     return body === undefined ? { status: 'failed', reason: `403 without a JSON body: ${excerpt(answer.body)}` } : { status: 'found', value: `403 ${String(body['type'] ?? '')}`.trim() };
   }));
   const invalid = { ...order, clientOrderId: `${runId}-invalid`, side: 'SHORT' };
   record(CHECKS.invalid, await apiAnswer(send, poll, 'POST', ordersUrl, JSON.stringify(invalid), { signed: true }, (answer) => {
-    const body = jsonObject(answer.body);
+    const body = parseJsonObject(answer.body);
     if (answer.status !== 400) return { status: 'failed', reason: `${describeStatus(answer.status)}, expected 400 for side "SHORT": ${excerpt(answer.body)}` };
     if (body === undefined) return { status: 'failed', reason: `400 without a JSON body: ${excerpt(answer.body)}` };
     // BAD_REQUEST_BODY is the request validator's gateway response: the order never reached the queue.
@@ -161,7 +163,7 @@ export async function runStagingVerification(options: VerificationOptions, deps:
   const accepted = await apiAnswer(send, poll, 'POST', ordersUrl, JSON.stringify(order), { signed: true }, (answer) => {
     // Retrying is safe: the clientOrderId is the FIFO deduplication id, so the order is queued once.
     if (answer.status !== 202) return { status: 'failed', reason: `${describeStatus(answer.status)}, expected 202: ${excerpt(answer.body)}` };
-    const body = jsonObject(answer.body);
+    const body = parseJsonObject(answer.body);
     if (body === undefined) return { status: 'failed', reason: `202 without a JSON body: ${excerpt(answer.body)}` };
     const id = body['requestId'];
     if (typeof id === 'string' && REQUEST_ID_PATTERN.test(id)) requestId = id;
@@ -187,8 +189,7 @@ export async function runStagingVerification(options: VerificationOptions, deps:
     );
     const [entry] = answer.Entries ?? [];
     if (entry?.EventId) return { status: 'found', value: entry.EventId };
-    // ThrottlingException and InternalFailure are the retryable entry errors (PutEventsResultEntry).
-    const retryable = entry?.ErrorCode === 'ThrottlingException' || entry?.ErrorCode === 'InternalFailure';
+    const retryable = entry?.ErrorCode !== undefined && RETRYABLE_ENTRY_ERRORS.has(entry.ErrorCode);
     return { status: retryable ? 'not-yet' : 'failed', reason: `entry refused: ${entry?.ErrorCode ?? 'no result entry'} ${entry?.ErrorMessage ?? ''}`.trim() };
   });
 
@@ -237,7 +238,7 @@ function readBackOrder(send: ApiSender, poll: Poll, url: string, order: Validate
     // 404: not processed yet, or not yet on the reader; the processor works asynchronously.
     if (answer.status === 404) return { status: 'not-yet', reason: 'not processed yet (404)' };
     if (answer.status !== 200) return { status: 'failed', reason: `${describeStatus(answer.status)}: ${excerpt(answer.body)}` };
-    const stored = jsonObject(answer.body);
+    const stored = parseJsonObject(answer.body);
     if (stored === undefined) return { status: 'failed', reason: `200 without a JSON body: ${excerpt(answer.body)}` };
     if (stored['status'] !== 'ACCEPTED') return { status: 'failed', reason: `status ${JSON.stringify(stored['status'])}, expected "ACCEPTED" (rejectReason ${JSON.stringify(stored['rejectReason'] ?? null)})` };
     const sent: Readonly<Record<string, string | undefined>> = { ...order };
@@ -282,7 +283,7 @@ function auditedOrder(logs: Pick<CloudWatchLogsClient, 'send'>, poll: Poll, logG
   return poll(`FilterLogEvents ${logGroupName}`, async (): Promise<Look<string>> => {
     const events = await filterLogEvents(logs, logGroupName, `{ $.detail.orderId = "${orderId}" }`, postedAt - LOG_SEARCH_SLACK_MS);
     // EventBridge writes the whole event as the log message (CloudWatch Logs target), so its detail type is in it.
-    const acceptedEvent = events.map((event) => jsonObject(event.message ?? '')).find((event) => event?.['detail-type'] === ORDER_EVENT_DETAIL_TYPES.accepted);
+    const acceptedEvent = events.map((event) => parseJsonObject(event.message ?? '')).find((event) => event?.['detail-type'] === ORDER_EVENT_DETAIL_TYPES.accepted);
     if (acceptedEvent === undefined) return { status: 'not-yet', reason: events.length === 0 ? `no event for order ${orderId} yet` : `${events.length} event(s) for ${orderId}, none OrderAccepted` };
     return { status: 'found', value: `OrderAccepted ${String(acceptedEvent['id'] ?? '')} for ${orderId} in ${logGroupName}` };
   });
@@ -290,7 +291,7 @@ function auditedOrder(logs: Pick<CloudWatchLogsClient, 'send'>, poll: Poll, logG
 
 function accessLogged(logs: Pick<CloudWatchLogsClient, 'send'>, poll: Poll, logGroupName: string, requestId: string, postedAt: number): Promise<PollResult<string>> {
   return poll(`FilterLogEvents ${logGroupName}`, async (): Promise<Look<string>> => {
-    const lines = (await filterLogEvents(logs, logGroupName, `{ $.requestId = "${requestId}" }`, postedAt - LOG_SEARCH_SLACK_MS)).map((event) => jsonObject(event.message ?? ''));
+    const lines = (await filterLogEvents(logs, logGroupName, `{ $.requestId = "${requestId}" }`, postedAt - LOG_SEARCH_SLACK_MS)).map((event) => parseJsonObject(event.message ?? ''));
     const line = lines.find((candidate) => candidate?.['requestId'] === requestId);
     if (line === undefined) return { status: 'not-yet', reason: `no access log line for requestId ${requestId} yet` };
     if (line['status'] !== '202' || line['httpMethod'] !== 'POST') return { status: 'failed', reason: `the line for ${requestId} says ${line['httpMethod']} ${line['status']}, expected POST 202` };

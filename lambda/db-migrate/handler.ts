@@ -4,12 +4,12 @@
  */
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { connectClient, secretSettingsFromEnv, type DbSettingsProvider } from '../shared/db';
 import { errorMessage, isTransientError } from '../shared/errors';
 import { optionalEnv } from '../shared/env';
 import { createAwsClient } from '../shared/aws-clients';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { lambdaEntryPoint, silentLogger, type LogPort } from '../shared/observability';
 import { retry, type RetryOptions } from '../shared/retry';
 import { applyMigrations, loadMigrations } from './migrate';
 
@@ -101,13 +101,11 @@ function summarise(files: readonly string[]): string {
 let defaultHandler: MigrationHandler | undefined;
 
 /**
- * The deployed entry point. Built on first invocation, not at import, so that importing this module (tests,
+ * The deployed entry point, traced. Built on first invocation, not at import, so that importing this module (tests,
  * createHandler) does not require the Lambda environment.
  * Environment: DB_SECRET_ARN (required), DB_HOST/DB_PORT/DB_NAME/DB_SSL (see secretSettingsFromEnv), MIGRATIONS_DIR.
  */
-export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<MigrationResourceResponse> {
-  const observability = createObservability('db-migrate');
-  if (context !== undefined) observability.logger.addContext(context);
+export const handler = lambdaEntryPoint('db-migrate', async (event: CloudFormationCustomResourceEvent, _context, observability): Promise<MigrationResourceResponse> => {
   if (defaultHandler === undefined) {
     defaultHandler = createHandler({
       settings: secretSettingsFromEnv(createAwsClient(SecretsManagerClient, { observability })),
@@ -123,4 +121,4 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
     observability.logger.error('schema migration failed', { error: errorMessage(err) });
     throw err;
   }
-}
+});

@@ -3,8 +3,9 @@
  * pure probes over injected ports, and the isolation that turns any probe failure or timeout into a failed result.
  */
 import type { HealthCheckObservation } from '@aws-sdk/client-route-53';
+import { parseJsonObject } from '../shared/json';
 import { AppError, describeValue, errorMessage } from '../shared/errors';
-import { DeadlineExceededError, withDeadline } from './deadline';
+import { DeadlineExceededError, withDeadline } from '../shared/deadline';
 import type { Clock, DescribeTablePort, FetchPort, GetHealthCheckStatusPort, GetQueueAttributesPort } from './ports';
 
 export const CHECK_NAMES = ['HealthEndpoint', 'Route53HealthCheck', 'OrdersDlq', 'SessionTable'] as const;
@@ -105,13 +106,7 @@ export async function probeHealthEndpoint(fetch: FetchPort, url: string, clock: 
 }
 
 function bodyStatus(body: string): unknown {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('status' in parsed)) return undefined;
-    return parsed.status;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(body)?.['status'];
 }
 
 /** Reads the Route 53 health check's latest observations and judges them with evaluateHealthCheckObservations. */

@@ -8,10 +8,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context } from 'aws-lambda';
 import { errorMessage } from '../shared/errors';
 import { createAwsClient } from '../shared/aws-clients';
-import { createObservability, type Observability } from '../shared/observability';
+import { lambdaEntryPoint, type Observability } from '../shared/observability';
 import { healthMonitorSettingsFromEnv } from './config';
 import { runHealthMonitor, type HealthMonitorSummary } from './monitor';
 import { sdkPorts } from './ports';
@@ -20,10 +19,8 @@ type MonitorRun = () => Promise<HealthMonitorSummary>;
 
 let deployedRun: MonitorRun | undefined;
 
-/** The deployed entry point. The scheduled event carries nothing the run needs, so it is ignored. */
-export async function handler(_event: unknown, context: Context): Promise<HealthMonitorSummary> {
-  const observability = createObservability('health-monitor');
-  observability.logger.addContext(context);
+/** The deployed entry point, traced. The scheduled event carries nothing the run needs, so it is ignored. */
+export const handler = lambdaEntryPoint('health-monitor', async (_event: unknown, _context, observability): Promise<HealthMonitorSummary> => {
   try {
     deployedRun ??= wireFromEnvironment(observability);
     return await deployedRun();
@@ -33,7 +30,7 @@ export async function handler(_event: unknown, context: Context): Promise<Health
     observability.logger.error('health monitor run failed', { error: errorMessage(err) });
     throw err;
   }
-}
+});
 
 function wireFromEnvironment(observability: Observability): MonitorRun {
   const settings = healthMonitorSettingsFromEnv();

@@ -3,8 +3,8 @@
  * failure) exactly one SNS alert and one HealthCheckFailed event, in parallel; a delivery failure fails the run last.
  */
 import { AppError } from '../shared/errors';
-import { ORDER_EVENT_SOURCE } from '../shared/order-events';
-import { silentLogger } from '../shared/observability';
+import { EventBridgePublisher } from '../shared/event-publisher';
+import { silentLogger, type LogPort } from '../shared/observability';
 import {
   explainError,
   probeHealthEndpoint,
@@ -16,8 +16,8 @@ import {
   type CheckResult,
 } from './checks';
 import type { HealthMonitorSettings } from './config';
-import { DeadlineExceededError, withDeadline } from './deadline';
-import { systemClock, type HealthMonitorPorts } from './ports';
+import { DeadlineExceededError, withDeadline } from '../shared/deadline';
+import { systemClock, type Clock, type HealthMonitorPorts } from './ports';
 import {
   alertMessage,
   alertSubject,
@@ -26,9 +26,6 @@ import {
   HEALTH_CHECK_FAILED_DETAIL_TYPE,
   type RunFindings,
 } from './report';
-
-/** The platform's one event source, shared with the order events so the bus rules match both. */
-export const HEALTH_EVENT_SOURCE = ORDER_EVENT_SOURCE;
 
 export type DeliveryOutcome =
   | { readonly delivered: true; /** SNS MessageId or EventBridge EventId. */ readonly id?: string; readonly count?: number }
@@ -98,7 +95,7 @@ export async function runHealthMonitor(ports: HealthMonitorPorts, settings: Heal
   // Metrics and alerting run side by side: a CloudWatch outage must not delay or prevent the alert, and vice versa.
   const [metrics, alert] = await Promise.all([
     publishMetrics(ports, settings, findings, startedAt),
-    failed.length === 0 ? Promise.resolve<AlertOutcome>({ required: false }) : sendAlert(ports, settings, findings),
+    failed.length === 0 ? Promise.resolve<AlertOutcome>({ required: false }) : sendAlert(ports, settings, findings, { clock, logger }),
   ]);
 
   const summary: HealthMonitorSummary = {
@@ -134,7 +131,12 @@ async function publishMetrics(
 }
 
 /** One SNS message and one event per run, whatever the number of failed checks; both channels are always attempted. */
-async function sendAlert(ports: HealthMonitorPorts, settings: HealthMonitorSettings, findings: RunFindings): Promise<AlertOutcome> {
+async function sendAlert(
+  ports: HealthMonitorPorts,
+  settings: HealthMonitorSettings,
+  findings: RunFindings,
+  context: { readonly clock: Clock; readonly logger: LogPort },
+): Promise<AlertOutcome> {
   const failedCount = findings.results.filter((result) => !result.healthy).length;
   const [sns, event] = await Promise.all([
     deliver('SNS Publish', settings.awsTimeoutMs, async (signal) => {
@@ -154,30 +156,33 @@ async function sendAlert(ports: HealthMonitorPorts, settings: HealthMonitorSetti
       return output.MessageId === undefined ? { delivered: true } : { delivered: true, id: output.MessageId };
     }),
     deliver('PutEvents', settings.awsTimeoutMs, async (signal) => {
-      const output = await ports.putEvents(
-        {
-          Entries: [
-            {
-              EventBusName: settings.eventBusName,
-              Source: HEALTH_EVENT_SOURCE,
-              DetailType: HEALTH_CHECK_FAILED_DETAIL_TYPE,
-              Detail: JSON.stringify(failureEventDetail(findings)),
-              Time: new Date(findings.checkedAt),
-            },
-          ],
-        },
-        signal,
+      const startedMs = context.clock.monotonicMs();
+      const publisher = new EventBridgePublisher((input) => ports.putEvents(input, signal), {
+        eventBusName: settings.eventBusName,
+        // Every call is cut off by this delivery's own deadline (the signal), so none can outlive the run: a refused
+        // entry is sent again for as long as that deadline leaves time for the backoff.
+        callWorstCaseMs: 0,
+        reserveMs: 0,
+        logger: context.logger,
+        eventsName: 'HealthCheckFailed events',
+      });
+      const budget = { remainingMs: () => settings.awsTimeoutMs - (context.clock.monotonicMs() - startedMs) };
+      const { published, failed } = await publisher.publish(
+        [{ id: ALERT_EVENT_ID, detailType: HEALTH_CHECK_FAILED_DETAIL_TYPE, detail: failureEventDetail(findings), time: new Date(findings.checkedAt) }],
+        budget,
       );
-      const entry = output.Entries?.[0];
-      // PutEvents answers 200 even when it rejected the entry; only the entry says whether the event exists.
-      if ((output.FailedEntryCount ?? 0) > 0 || entry?.EventId === undefined) {
-        return { delivered: false, error: `PutEvents did not accept the event: ${entry?.ErrorCode ?? 'no entry result'}: ${entry?.ErrorMessage ?? ''}`.trim() };
-      }
-      return { delivered: true, id: entry.EventId };
+      const eventId = published.get(ALERT_EVENT_ID);
+      if (eventId !== undefined) return { delivered: true, id: eventId };
+      const failure = failed.get(ALERT_EVENT_ID);
+      // A call that failed is explained like every other delivery's; a refused entry by EventBridge's own code.
+      return { delivered: false, error: failure?.cause === undefined ? (failure?.message ?? 'PutEvents: no outcome') : `PutEvents: ${explainError(failure.cause)}` };
     }),
   ]);
   return { required: true, sns, event };
 }
+
+/** The id the one HealthCheckFailed event of a run is published under. */
+const ALERT_EVENT_ID = 'health-check-failed';
 
 async function deliver(what: string, timeoutMs: number, operation: (signal: AbortSignal) => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
   try {

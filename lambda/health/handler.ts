@@ -5,11 +5,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { errorMessage } from '../shared/errors';
 import { jsonResponse } from '../shared/http';
 import { createAwsClient, type CallDeadlines } from '../shared/aws-clients';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { lambdaEntryPoint, silentLogger, type LogPort } from '../shared/observability';
 import { healthSetupFromEnv } from './config';
 import { checkHealth, HealthVerdictCache, type HealthProbes, type HealthReport } from './health';
 
@@ -59,12 +59,10 @@ function respond(statusCode: number, report: Pick<HealthReport, 'status' | 'chec
 let deployedHandler: HealthHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
- * Environment: see healthSetupFromEnv.
+ * The deployed entry point, traced, wired on first invocation so that importing the module needs no Lambda
+ * environment. Environment: see healthSetupFromEnv.
  */
-export async function handler(_event: unknown, context: Context): Promise<APIGatewayProxyResult> {
-  const observability = createObservability('health');
-  observability.logger.addContext(context);
+export const handler = lambdaEntryPoint('health', async (_event: unknown, _context, observability): Promise<APIGatewayProxyResult> => {
   if (deployedHandler === undefined) {
     // Two short attempts: the check's own timeout bounds the total, and a retry past it would be wasted.
     const deadlines: CallDeadlines = { connectionTimeoutMs: 500, requestTimeoutMs: 1_000, maxAttempts: 2 };
@@ -80,4 +78,4 @@ export async function handler(_event: unknown, context: Context): Promise<APIGat
     deployedHandler = createHandler({ ...setup, logger: observability.logger });
   }
   return deployedHandler();
-}
+});

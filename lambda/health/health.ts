@@ -2,7 +2,8 @@
  * The deep health verdict: every probe in parallel under its own timeout, and a per-container cache that lets
  * concurrent and repeated requests share one check, so health checkers cannot load the database.
  */
-import { errorMessage, TransientError } from '../shared/errors';
+import { withDeadline } from '../shared/deadline';
+import { errorMessage } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import type { ConfigSnapshot, Probe } from './probes';
 
@@ -34,16 +35,6 @@ export interface HealthCheckOptions {
   readonly logger: LogPort;
 }
 
-/** A probe that did not answer in time; its request is aborted (SDK) or left to its own connection timeouts (pg). */
-export class CheckTimeoutError extends TransientError {
-  constructor(
-    readonly check: CheckName,
-    readonly timeoutMs: number,
-  ) {
-    super(`${check} check did not answer within ${timeoutMs} ms`);
-  }
-}
-
 /** Runs every probe in parallel. Never rejects: a probe's failure is its check's `fail`. */
 export async function checkHealth(probes: HealthProbes, options: HealthCheckOptions): Promise<HealthReport> {
   const [writer, reader, sessions, config] = await Promise.all([
@@ -69,34 +60,15 @@ export async function checkHealth(probes: HealthProbes, options: HealthCheckOpti
 
 type ProbeOutcome<T> = { readonly status: 'ok'; readonly value: T } | { readonly status: 'fail' };
 
+/** A probe that does not answer in time fails; its request is aborted (SDK) or left to its own connection timeouts (pg). */
 async function runProbe<T>(check: CheckName, probe: Probe<T>, options: HealthCheckOptions): Promise<ProbeOutcome<T>> {
   const started = Date.now();
   try {
-    return { status: 'ok', value: await withTimeout(check, probe, options.timeoutMs) };
+    return { status: 'ok', value: await withDeadline(`${check} check`, options.timeoutMs, probe) };
   } catch (err) {
     // The only record of why: the response says which dependency, the log says what happened to it.
     options.logger.warn('health check failed', { check, elapsedMs: Date.now() - started, error: errorMessage(err) });
     return { status: 'fail' };
-  }
-}
-
-async function withTimeout<T>(check: CheckName, probe: Probe<T>, timeoutMs: number): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new CheckTimeoutError(check, timeoutMs);
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-  });
-  const running = probe(controller.signal);
-  // After a timeout the probe's own late failure has nobody to report to; without this it would be an unhandled rejection.
-  running.catch(() => undefined);
-  try {
-    return await Promise.race([running, timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -5,8 +5,8 @@
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { DbPoolManager } from '../shared/db';
-import { ConfigurationError, describeValue } from '../shared/errors';
-import { compareDecimals, isDecimalString } from '../shared/decimal';
+import { ConfigurationError } from '../shared/errors';
+import { parseRiskLimits, type RiskLimitParameterNames } from '../shared/runtime-parameters';
 import { SESSION_ATTRIBUTES } from '../shared/session-item';
 
 /** A probe gets the signal its timeout aborts, so SDK requests are cancelled rather than left running. */
@@ -57,39 +57,20 @@ export function sessionTableProbe(client: DynamoDbPort, tableName: string): Prob
   };
 }
 
-export interface ConfigParameterNames {
-  /** The kill switch: "true" or "false". */
-  readonly tradingEnabled: string;
-  /** Max order notional: a non-negative decimal string. */
-  readonly maxOrderNotional: string;
-}
-
 /**
- * Both runtime parameters in one GetParameters call, uncached: present and well-formed by the same rules the order
- * processor applies, which would otherwise fail every order. A kill switch set to "false" is healthy.
+ * Both runtime parameters in one GetParameters call, uncached: present and well-formed by the rules the order
+ * processor parses them with (lambda/shared/runtime-parameters.ts), since a bad one would fail every order. A kill
+ * switch set to "false" is healthy.
  */
-export function configProbe(ssm: SsmPort, names: ConfigParameterNames): Probe<ConfigSnapshot> {
+export function configProbe(ssm: SsmPort, names: RiskLimitParameterNames): Probe<ConfigSnapshot> {
   return async (signal) => {
     const response = await ssm.send(new GetParametersCommand({ Names: [names.tradingEnabled, names.maxOrderNotional] }), {
       abortSignal: signal,
     });
     const missing = response.InvalidParameters ?? [];
     if (missing.length > 0) throw new ConfigurationError(`SSM parameters not found: ${missing.join(', ')}`);
-    const valueOf = (name: string): string => {
-      const value = response.Parameters?.find((parameter) => parameter.Name === name)?.Value;
-      if (value === undefined) throw new ConfigurationError(`SSM parameter ${name} has no value`);
-      return value.trim();
-    };
-    const tradingEnabled = valueOf(names.tradingEnabled);
-    if (tradingEnabled !== 'true' && tradingEnabled !== 'false') {
-      throw new ConfigurationError(`SSM parameter ${names.tradingEnabled} must be "true" or "false", got ${describeValue(tradingEnabled)}`);
-    }
-    const maxOrderNotional = valueOf(names.maxOrderNotional);
-    if (!isDecimalString(maxOrderNotional) || compareDecimals(maxOrderNotional, '0') < 0) {
-      throw new ConfigurationError(
-        `SSM parameter ${names.maxOrderNotional} must be a non-negative decimal string, got ${describeValue(maxOrderNotional)}`,
-      );
-    }
-    return { tradingEnabled: tradingEnabled === 'true' };
+    const valueOf = (name: string): string | undefined => response.Parameters?.find((parameter) => parameter.Name === name)?.Value;
+    const limits = parseRiskLimits(names, { tradingEnabled: valueOf(names.tradingEnabled), maxOrderNotional: valueOf(names.maxOrderNotional) });
+    return { tradingEnabled: limits.tradingEnabled };
   };
 }

@@ -3,10 +3,9 @@
  * from SSM through Powertools Parameters, cached per container for PARAMETER_CACHE_SECONDS.
  */
 import type { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { ConfigurationError, describeValue, errorMessage, isTransientError, TransientError } from '../shared/errors';
+import { ConfigurationError, errorMessage, isTransientError, TransientError } from '../shared/errors';
 import { intEnv, requireEnv, type EnvSource } from '../shared/env';
-import { compareDecimals, isDecimalString } from '../shared/decimal';
-import type { RiskLimits } from './decide';
+import { parseRiskLimits, parseUsdAmount, type RiskLimits } from '../shared/runtime-parameters';
 import { DEFAULT_REDELIVERY, type RedeliverySchedule } from './redelivery-schedule';
 
 export interface ProcessorSettings {
@@ -34,7 +33,7 @@ export function processorSettingsFromEnv(source: EnvSource = process.env): Proce
     eventBusName: requireEnv('EVENT_BUS_NAME', source),
     tradingEnabledParameter: requireEnv('TRADING_ENABLED_PARAMETER', source),
     maxOrderNotionalParameter: requireEnv('MAX_ORDER_NOTIONAL_PARAMETER', source),
-    largeNotionalThreshold: nonNegativeDecimal(requireEnv('LARGE_NOTIONAL_THRESHOLD', source), 'Environment variable LARGE_NOTIONAL_THRESHOLD'),
+    largeNotionalThreshold: parseUsdAmount('Environment variable LARGE_NOTIONAL_THRESHOLD', requireEnv('LARGE_NOTIONAL_THRESHOLD', source)),
     // An hour at most: a kill switch that takes longer than that to bite is no kill switch.
     parameterCacheSeconds: intEnv('PARAMETER_CACHE_SECONDS', 30, { min: 0, max: 3_600, source }),
     ordersQueueUrl: requireEnv('ORDERS_QUEUE_URL', source),
@@ -49,49 +48,27 @@ export function processorSettingsFromEnv(source: EnvSource = process.env): Proce
 export type RiskLimitsSource = () => Promise<RiskLimits>;
 
 /**
- * Reads both parameters through `provider` (one per container, so its cache lives as long as the container).
- * A parameter that is missing or malformed is a ConfigurationError: the orders then fail and are retried or
- * dead-lettered, never decided against a guessed limit (rejecting them all would be irreversible).
+ * Reads both parameters through `provider` (one per container, so its cache lives as long as the container) and
+ * parses them by the shared rules (lambda/shared/runtime-parameters.ts). A parameter that is missing or malformed is a
+ * ConfigurationError: the orders then fail and are retried or dead-lettered, never decided against a guessed limit
+ * (rejecting them all would be irreversible).
  */
 export function ssmRiskLimits(
   provider: Pick<SSMProvider, 'get'>,
   settings: Pick<ProcessorSettings, 'tradingEnabledParameter' | 'maxOrderNotionalParameter' | 'parameterCacheSeconds'>,
 ): RiskLimitsSource {
-  const read = async (name: string): Promise<string> => {
-    let value: string | undefined;
+  const read = async (name: string): Promise<string | undefined> => {
     try {
-      value = await provider.get(name, { maxAge: settings.parameterCacheSeconds });
+      return await provider.get(name, { maxAge: settings.parameterCacheSeconds });
     } catch (err) {
       // Powertools wraps the SDK error in GetParameterError with the SDK error as cause; the classifier follows it.
       if (isTransientError(err)) throw new TransientError(`Reading SSM parameter ${name} failed: ${errorMessage(err)}`, { cause: err });
       throw new ConfigurationError(`Cannot read SSM parameter ${name}: ${errorMessage(err)}`, { cause: err });
     }
-    if (value === undefined) throw new ConfigurationError(`SSM parameter ${name} has no value`);
-    return value;
   };
+  const names = { tradingEnabled: settings.tradingEnabledParameter, maxOrderNotional: settings.maxOrderNotionalParameter };
   return async () => {
-    const [enabled, maxNotional] = await Promise.all([
-      read(settings.tradingEnabledParameter),
-      read(settings.maxOrderNotionalParameter),
-    ]);
-    return {
-      tradingEnabled: parseSwitch(enabled, settings.tradingEnabledParameter),
-      maxOrderNotional: nonNegativeDecimal(maxNotional.trim(), `SSM parameter ${settings.maxOrderNotionalParameter}`),
-    };
+    const [tradingEnabled, maxOrderNotional] = await Promise.all([read(names.tradingEnabled), read(names.maxOrderNotional)]);
+    return parseRiskLimits(names, { tradingEnabled, maxOrderNotional });
   };
-}
-
-/** Exactly "true" or "false", as the parameter's allowedPattern enforces; anything else is not read as either. */
-function parseSwitch(value: string, name: string): boolean {
-  const normalised = value.trim();
-  if (normalised === 'true') return true;
-  if (normalised === 'false') return false;
-  throw new ConfigurationError(`SSM parameter ${name} must be "true" or "false", got ${describeValue(value)}`);
-}
-
-function nonNegativeDecimal(value: string, what: string): string {
-  if (!isDecimalString(value) || compareDecimals(value, '0') < 0) {
-    throw new ConfigurationError(`${what} must be a non-negative decimal string such as "250000.00", got ${describeValue(value)}`);
-  }
-  return value;
 }

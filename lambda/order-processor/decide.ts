@@ -5,19 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { describeValue, ValidationError } from '../shared/errors';
+import { isJsonObject, parseJson, type JsonParseResult } from '../shared/json';
+import type { RiskLimits } from '../shared/runtime-parameters';
 import { isOrderIdentifier, type OrderKey, type OrderStatus } from '../shared/order-records';
 import { compareDecimals, notional } from '../shared/decimal';
 import type { OrderSide, OrderType, TimeInForce, ValidatedOrder } from '../shared/order-schema';
 import { validateOrder } from '../shared/order-validation';
 import { safeText } from '../shared/schema-errors';
-
-/** The runtime risk settings from SSM, parsed. */
-export interface RiskLimits {
-  /** The kill switch: false rejects every order. */
-  readonly tradingEnabled: boolean;
-  /** Largest allowed quantity x limitPrice, decimal string (USD). */
-  readonly maxOrderNotional: string;
-}
 
 /** A row for the `orders` table. Typed values are null when the body could not be trusted. */
 export interface NewOrderRow extends OrderKey {
@@ -198,9 +192,12 @@ export function rejectedWithoutValues(
   return { ...row, symbol: null, side: null, type: null, quantity: null, limitPrice: null, timeInForce: null, notional: null, status: 'REJECTED' };
 }
 
+/** The reject reason of every valid order processed while the kill switch is off (docs/runbook.md quotes it). */
+export const TRADING_DISABLED_REASON = 'Trading is disabled by the operator kill switch: no orders are accepted';
+
 /** The kill switch first: while trading is off, no order is judged on its merits. */
 function riskRejection(order: ValidatedOrder, orderNotional: string | null, limits: RiskLimits): string | undefined {
-  if (!limits.tradingEnabled) return 'Trading is disabled by the operator kill switch: no orders are accepted';
+  if (!limits.tradingEnabled) return TRADING_DISABLED_REASON;
   if (orderNotional !== null && order.type === 'LIMIT' && compareDecimals(orderNotional, limits.maxOrderNotional) > 0) {
     return (
       `Order notional ${orderNotional} (quantity ${order.quantity} x limitPrice ${order.limitPrice}) ` +
@@ -208,20 +205,6 @@ function riskRejection(order: ValidatedOrder, orderNotional: string | null, limi
     );
   }
   return undefined;
-}
-
-export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
-
-function parseJson(text: string): JsonParseResult {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, reason: err instanceof SyntaxError ? err.message : 'unparseable' };
-  }
-}
-
-function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function identifierFrom(body: Readonly<Record<string, unknown>> | undefined, field: 'accountId' | 'clientOrderId'): string | undefined {

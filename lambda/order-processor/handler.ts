@@ -13,13 +13,14 @@ import { intEnv, optionalEnv } from '../shared/env';
 import { errorMessage } from '../shared/errors';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { EventBridgePublisher, eventBridgePutEvents, type PutEventsPort } from '../shared/event-publisher';
+import { lambdaEntryPoint, silentLogger, type LogPort, type Observability } from '../shared/observability';
+import type { BackoffSettings } from '../shared/retry';
+import { lambdaTimeBudget } from '../shared/time-budget';
 import { processorSettingsFromEnv, ssmRiskLimits, type RiskLimitsSource } from './config';
 import { processOrderBatch, type BatchSummary } from './process-batch';
 import { PostgresOrderStore } from './order-store';
-import { EventBridgeOrderPublisher, eventBridgePutEvents, PUBLISH_CALL_DEADLINES, type PutEventsPort } from './publisher';
 import { scheduleRedelivery, sqsChangeVisibility, type RedeliveryOptions } from './redelivery';
-import { lambdaTimeBudget, type BackoffSettings } from './time-budget';
 
 /** What the handler needs from Powertools Metrics (which satisfies it); tests hand in a recorder. */
 export interface MetricsPort {
@@ -42,11 +43,11 @@ export interface OrderProcessorDeps {
   readonly metrics?: MetricsPort;
   /** @default PostgresOrderStore's defaults */
   readonly dbRetry?: BackoffSettings;
-  /** @default EventBridgeOrderPublisher's defaults */
+  /** @default PROCESSOR_PUBLISH_RETRY */
   readonly publishRetry?: BackoffSettings;
   /** Worst case of reading the risk limits from SSM. @default worstCaseCallMs(PROCESSOR_DEADLINES.sdk) */
   readonly riskLimitsWorstCaseMs?: number;
-  /** Worst case of one PutEvents call with the client's deadlines. @default worstCaseCallMs(PUBLISH_CALL_DEADLINES) */
+  /** Worst case of one PutEvents call with the client's deadlines. @default worstCaseCallMs(PROCESSOR_DEADLINES.sdk) */
   readonly publishCallWorstCaseMs?: number;
   /**
    * Shortens the wait before SQS delivers failed records again (see redelivery.ts).
@@ -60,11 +61,14 @@ export type OrderProcessorHandler = (event: SQSEvent, context?: Pick<Context, 'g
 export function createHandler(deps: OrderProcessorDeps): OrderProcessorHandler {
   const logger = deps.logger ?? silentLogger;
   const store = new PostgresOrderStore(deps.db, { logger, ...(deps.dbRetry === undefined ? {} : { retry: deps.dbRetry }) });
-  const publisher = new EventBridgeOrderPublisher(deps.putEvents, {
+  const publisher = new EventBridgePublisher(deps.putEvents, {
     eventBusName: deps.eventBusName,
+    // No later event of an account may reach the bus before an earlier one (see processOrderBatch).
+    ordering: 'per-group',
+    callWorstCaseMs: deps.publishCallWorstCaseMs ?? worstCaseCallMs(PROCESSOR_DEADLINES.sdk),
+    retry: deps.publishRetry ?? PROCESSOR_PUBLISH_RETRY,
     logger,
-    ...(deps.publishRetry === undefined ? {} : { retry: deps.publishRetry }),
-    ...(deps.publishCallWorstCaseMs === undefined ? {} : { callWorstCaseMs: deps.publishCallWorstCaseMs }),
+    eventsName: 'order events',
   });
   const ports = {
     store,
@@ -105,23 +109,25 @@ function recordMetrics(metrics: MetricsPort, summary: BatchSummary, failedMaxRec
 let deployedHandler: OrderProcessorHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation (not at import, so tests can import createHandler without the
- * Lambda environment). Environment: see processorSettingsFromEnv and secretSettingsFromEnv.
+ * The deployed entry point, traced, wired on first invocation (not at import, so tests can import createHandler
+ * without the Lambda environment). Environment: see processorSettingsFromEnv and secretSettingsFromEnv.
  */
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+export const handler = lambdaEntryPoint(
+  'order-processor',
+  async (event: SQSEvent, context, observability) => {
+    try {
+      deployedHandler ??= wireFromEnvironment(observability);
+      return await deployedHandler(event, context);
+    } catch (err) {
+      // Mostly configuration faults at cold start (processOrderBatch turns record problems into item failures). Failing
+      // the invocation makes SQS retry the batch and, if it persists, dead-letter it, while the error alarm fires.
+      observability.logger.error('order processor invocation failed', { error: errorMessage(err) });
+      throw err;
+    }
+  },
   // The Environment dimension keeps stages that share an account (sandboxes) apart in the OrdersFailed alarm.
-  const observability = createObservability('order-processor', { defaultDimensions: { Environment: optionalEnv('ENVIRONMENT_SUFFIX') ?? 'unknown' } });
-  observability.logger.addContext(context);
-  try {
-    deployedHandler ??= wireFromEnvironment(observability);
-    return await deployedHandler(event, context);
-  } catch (err) {
-    // Mostly configuration faults at cold start (processOrderBatch turns record problems into item failures). Failing
-    // the invocation makes SQS retry the batch and, if it persists, dead-letter it, while the error alarm fires.
-    observability.logger.error('order processor invocation failed', { error: errorMessage(err) });
-    throw err;
-  }
-}
+  () => ({ defaultDimensions: { Environment: optionalEnv('ENVIRONMENT_SUFFIX') ?? 'unknown' } }),
+);
 
 /**
  * Deadlines of the processor's calls, sized to its 30 s timeout: the worst cases of reading the limits (SSM, 4.5 s),
@@ -133,12 +139,19 @@ export const PROCESSOR_DEADLINES = {
   database: { settingsTimeoutMs: 4_000, connectionTimeoutMs: 2_000, statementTimeoutMs: 3_000 },
 } as const satisfies { readonly sdk: CallDeadlines; readonly database: Record<string, number> };
 
-function wireFromEnvironment(observability: ReturnType<typeof createObservability>): OrderProcessorHandler {
+/**
+ * Rounds for refused order events: fewer and shorter than the stream consumer's, because a record whose event is not
+ * published is cheap to redo (SQS delivers it again after its redelivery backoff) and the batch has the database
+ * work to fit in the same 30 s as well.
+ */
+export const PROCESSOR_PUBLISH_RETRY: BackoffSettings = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1_000 };
+
+function wireFromEnvironment(observability: Observability): OrderProcessorHandler {
   const settings = processorSettingsFromEnv();
   const clientOptions = { deadlines: PROCESSOR_DEADLINES.sdk, observability };
   const secrets = createAwsClient(SecretsManagerClient, clientOptions);
   const ssm = createAwsClient(SSMClient, clientOptions);
-  const eventBridge = createAwsClient(EventBridgeClient, { ...clientOptions, deadlines: PUBLISH_CALL_DEADLINES });
+  const eventBridge = createAwsClient(EventBridgeClient, clientOptions);
   const sqs = createAwsClient(SQSClient, clientOptions);
   observability.metrics.captureColdStartMetric();
   return createHandler({

@@ -9,14 +9,17 @@ import type { LogPort } from '../shared/observability';
 import { orderConflictEvent, orderEvent } from '../shared/order-events';
 import type { StoredOrder } from '../shared/order-records';
 import type { RiskLimitsSource } from './config';
-import { decide, parseMessage, type NewOrderRow, type ParsedMessage, type RiskLimits } from './decide';
+import type { RiskLimits } from '../shared/runtime-parameters';
+import { decide, parseMessage, type NewOrderRow, type ParsedMessage } from './decide';
+import type { EventPublisher, OutgoingEvent } from '../shared/event-publisher';
 import { orderKeyString, type ConflictingOrder, type OrderStore } from './order-store';
-import type { OrderPublisher, OutgoingEvent } from './publisher';
-import { OutOfTimeError, type TimeBudget } from './time-budget';
+import { hasTimeFor, type TimeBudget } from '../shared/time-budget';
+import { OutOfTimeError } from './time-budget';
 
 export interface OrderBatchPorts {
   readonly store: OrderStore;
-  readonly publisher: OrderPublisher;
+  /** Ordered per group (the account's message group): see EventBridgePublisher's `per-group` ordering. */
+  readonly publisher: EventPublisher;
   readonly riskLimits: RiskLimitsSource;
   /** Decimal string; see ProcessorSettings.largeNotionalThreshold. */
   readonly largeNotionalThreshold: string;
@@ -49,13 +52,19 @@ export interface BatchResult {
 /** Why a record was not completed in this invocation; becomes its batch-item failure. */
 type RecordFailures = Map<string, Error>;
 
+/** What a step did, and the records it failed (by message id), for processOrderBatch to merge. */
+interface StepOutcome {
+  readonly failures: ReadonlyMap<string, Error>;
+}
+
 export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts, budget: TimeBudget): Promise<BatchResult> {
   const records = event.Records;
-  const failures: RecordFailures = new Map();
-  const stored = await storeBatch(records, ports, budget, failures);
+  const { stored, failures: storeFailures } = await storeBatch(records, ports, budget);
+  const failures: RecordFailures = new Map(storeFailures);
 
   if (stored !== undefined) {
-    const conflicts = await recordConflicts(records, stored, ports, budget, failures);
+    const { conflicts, failures: conflictFailures } = await recordConflicts(records, stored, ports, budget, failures);
+    for (const [messageId, error] of conflictFailures) failures.set(messageId, error);
     const outgoing: OutgoingEvent[] = [];
     // A group with a failed record publishes nothing after it: those records fail too (FIFO), and their events must
     // not reach the bus before the failed record's own.
@@ -78,14 +87,14 @@ export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts,
       outgoing.push({
         id: record.messageId,
         group,
-        event: conflict === undefined ? orderEvent(order, ports.largeNotionalThreshold) : orderConflictEvent(order, conflict),
+        ...(conflict === undefined ? orderEvent(order, ports.largeNotionalThreshold) : orderConflictEvent(order, conflict)),
       });
     }
     // In record order per account, each event only after the account's previous one was accepted, stopping at the
     // first failure (the publisher's contract): no later event of an account is ever on the bus before an earlier one.
     // Every event carries the SQS SequenceNumber, so consumers can restore the order EventBridge does not keep, and
     // de-duplicate on orderId, as every redelivery publishes again.
-    const unpublished = await ports.publisher.publish(outgoing, budget);
+    const { failed: unpublished } = await ports.publisher.publish(outgoing, budget);
     for (const [messageId, error] of unpublished) failures.set(messageId, error);
   }
 
@@ -119,18 +128,19 @@ interface StoredBatch {
 /**
  * Messages whose (accountId, clientOrderId) was already stored with other content: a client reused the id after
  * SQS's 5-minute deduplication window. The stored order stands; the message is kept in order_conflicts and answered
- * with an OrderConflict event. A record whose conflict cannot be recorded fails, so SQS delivers it again.
+ * with an OrderConflict event. A record whose conflict cannot be recorded fails, so SQS delivers it again; records
+ * that `failed` already are left out.
  */
 async function recordConflicts(
   records: readonly SQSRecord[],
   stored: StoredBatch,
   ports: OrderBatchPorts,
   budget: TimeBudget,
-  failures: RecordFailures,
-): Promise<ReadonlyMap<string, ConflictingOrder>> {
+  failed: ReadonlyMap<string, Error>,
+): Promise<StepOutcome & { readonly conflicts: ReadonlyMap<string, ConflictingOrder> }> {
   const conflicts = new Map<string, ConflictingOrder>();
   for (const record of records) {
-    if (failures.has(record.messageId) || stored.insertedBy.has(record.messageId)) continue;
+    if (failed.has(record.messageId) || stored.insertedBy.has(record.messageId)) continue;
     const row = stored.decided.get(record.messageId);
     const storedHash = stored.storedHashes.get(record.messageId);
     if (row === undefined || storedHash === undefined || storedHash === null || storedHash === row.contentHash) continue;
@@ -141,16 +151,15 @@ async function recordConflicts(
       clientOrderId: row.clientOrderId,
     });
   }
-  if (conflicts.size === 0) return conflicts;
+  if (conflicts.size === 0) return { conflicts, failures: new Map() };
   try {
     await ports.store.recordConflicts([...conflicts.values()], budget);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(errorMessage(err));
     ports.logger.error('order conflicts could not be recorded', { conflicts: conflicts.size, error: errorMessage(err) });
-    for (const messageId of conflicts.keys()) failures.set(messageId, error);
-    return new Map();
+    return { conflicts: new Map(), failures: new Map([...conflicts.keys()].map((messageId) => [messageId, error])) };
   }
-  return conflicts;
+  return { conflicts, failures: new Map() };
 }
 
 /**
@@ -161,14 +170,14 @@ async function storeBatch(
   records: readonly SQSRecord[],
   ports: OrderBatchPorts,
   budget: TimeBudget,
-  failures: RecordFailures,
-): Promise<StoredBatch | undefined> {
+): Promise<StepOutcome & { readonly stored: StoredBatch | undefined }> {
+  const failures: RecordFailures = new Map();
   const processedAt = ports.clock();
   const parsed: ParsedMessage[] = records.map((record) => parseMessage(record, processedAt));
   try {
     // Only a valid order needs the limits; a batch of poison messages is still recorded while SSM is unreachable.
     const needsLimits = parsed.some((message) => message.kind === 'valid');
-    if (needsLimits && budget.remainingMs() < (ports.riskLimitsWorstCaseMs ?? 0)) {
+    if (needsLimits && !hasTimeFor(budget, ports.riskLimitsWorstCaseMs ?? 0)) {
       throw new OutOfTimeError(`reading the risk limits was not started: ${budget.remainingMs()} ms left, it may take ${ports.riskLimitsWorstCaseMs ?? 0} ms`);
     }
     const limits: RiskLimits | undefined = needsLimits ? await ports.riskLimits() : undefined;
@@ -205,12 +214,11 @@ async function storeBatch(
         insertedBy.add(message.messageId);
       }
     }
-    return { orders: byMessage, insertedBy, decided, storedHashes };
+    return { stored: { orders: byMessage, insertedBy, decided, storedHashes }, failures };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(errorMessage(err));
     ports.logger.error('order batch could not be stored', { batchSize: records.length, error: errorMessage(err) });
-    for (const record of records) failures.set(record.messageId, error);
-    return undefined;
+    return { stored: undefined, failures: new Map(records.map((record) => [record.messageId, error])) };
   }
 }
 
@@ -220,7 +228,7 @@ async function storeBatch(
  * failed one), while other groups carry on. throwOnFullBatchFailure is off so that a fully failed batch is reported
  * the same way, with every record listed, and the handler can still flush its metrics.
  */
-async function reportWithFifoSemantics(event: SQSEvent, failures: RecordFailures): Promise<SQSBatchResponse> {
+async function reportWithFifoSemantics(event: SQSEvent, failures: ReadonlyMap<string, Error>): Promise<SQSBatchResponse> {
   // One per call: the processor keeps per-batch state, and building it is cheap.
   const processor = new SqsFifoPartialProcessorAsync();
   const recordHandler = async (record: SQSRecord): Promise<void> => {

@@ -8,7 +8,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { errorMessage } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
 import { DEFAULT_REDELIVERY, redeliveryDelaySeconds, type RedeliverySchedule } from './redelivery-schedule';
-import type { TimeBudget } from './time-budget';
+import { hasTimeFor, type TimeBudget } from '../shared/time-budget';
 
 export { DEFAULT_REDELIVERY, minimumTimeToDeadLetterSeconds, redeliveryDelaySeconds, type RedeliverySchedule } from './redelivery-schedule';
 
@@ -55,7 +55,7 @@ export async function scheduleRedelivery(
   const schedule = options.schedule ?? DEFAULT_REDELIVERY;
   for (let start = 0; start < failed.length; start += MAX_ENTRIES_PER_CALL) {
     const chunk = failed.slice(start, start + MAX_ENTRIES_PER_CALL);
-    if (budget.remainingMs() < options.callWorstCaseMs + 500) {
+    if (!hasTimeFor(budget, options.callWorstCaseMs + 500)) {
       options.logger.warn('no time left to shorten the redelivery of failed records; the visibility timeout applies', { records: failed.length - start });
       break;
     }

@@ -5,14 +5,12 @@
  */
 import { errorMessage, TransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
-import { retry, type RetryOptions } from '../shared/retry';
-import type { TimeBudget } from '../shared/time-budget';
+import { retry, type BackoffSettings } from '../shared/retry';
+import { hasTimeFor, type TimeBudget } from '../shared/time-budget';
 
-// The one budget type and Lambda adapter, shared with the sessions functions.
+// The one budget type, Lambda adapter and backoff settings, shared with the other functions.
 export { lambdaTimeBudget, type TimeBudget } from '../shared/time-budget';
-
-/** Backoff settings a caller may tune; `sleep` and `random` are there so tests run fast and deterministically. */
-export type BackoffSettings = Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
+export type { BackoffSettings } from '../shared/retry';
 
 export interface BudgetedRetryOptions extends BackoffSettings {
   readonly budget: TimeBudget;
@@ -38,7 +36,7 @@ export class OutOfTimeError extends TransientError {}
 
 export async function retryWithinBudget<T>(operation: (attempt: number) => Promise<T>, options: BudgetedRetryOptions): Promise<T> {
   const needed = (): number => options.attemptWorstCaseMs() + options.reserveMs;
-  if (options.budget.remainingMs() < needed()) {
+  if (!hasTimeFor(options.budget, needed())) {
     throw new OutOfTimeError(
       `${options.operation} was not started: ${options.budget.remainingMs()} ms left, an attempt may take ${needed()} ms with what must follow it`,
     );
@@ -51,11 +49,10 @@ export async function retryWithinBudget<T>(operation: (attempt: number) => Promi
     ...(options.random === undefined ? {} : { random: options.random }),
     isRetryable: options.isRetryable,
     onRetry: ({ attempt, delayMs, error }) => {
-      const remainingMs = options.budget.remainingMs();
-      if (remainingMs - delayMs < needed()) {
+      if (!hasTimeFor(options.budget, needed(), delayMs)) {
         options.logger.warn(`${options.operation} failed and there is no time left to retry`, {
           attempt,
-          remainingMs,
+          remainingMs: options.budget.remainingMs(),
           error: errorMessage(error),
         });
         // retry() propagates onRetry's error; rethrowing the original keeps its classification for the caller.

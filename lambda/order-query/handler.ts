@@ -3,13 +3,13 @@
  * each error type to its one status code (400 malformed id, 404 unknown, 503 database unavailable, 500 otherwise).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { DbPoolManager, secretSettingsFromEnv } from '../shared/db';
 import { intEnv } from '../shared/env';
 import { errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
 import { jsonResponse } from '../shared/http';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { lambdaEntryPoint, silentLogger, type LogPort } from '../shared/observability';
 import { getOrder, PostgresOrderReader, type OrderReader } from './get-order';
 
 export interface OrderQueryDeps {
@@ -52,12 +52,10 @@ const QUERY_CALL_DEADLINES: CallDeadlines = { connectionTimeoutMs: 500, requestT
 let deployedHandler: OrderQueryHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
- * Environment: DB_SECRET_ARN, DB_HOST (the reader endpoint), DB_PORT, DB_NAME (see secretSettingsFromEnv).
+ * The deployed entry point, traced, wired on first invocation so that importing the module needs no Lambda
+ * environment. Environment: DB_SECRET_ARN, DB_HOST (the reader endpoint), DB_PORT, DB_NAME (see secretSettingsFromEnv).
  */
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const observability = createObservability('order-query');
-  observability.logger.addContext(context);
+export const handler = lambdaEntryPoint('order-query', async (event: APIGatewayProxyEvent, _context, observability): Promise<APIGatewayProxyResult> => {
   deployedHandler ??= createHandler({
     reader: new PostgresOrderReader(
       new DbPoolManager({
@@ -76,4 +74,4 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
     logger: observability.logger,
   });
   return deployedHandler(event);
-}
+});

@@ -8,11 +8,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createAwsClient, type CallDeadlines } from '../shared/aws-clients';
+import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { errorMessage, isTransientError } from '../shared/errors';
 import { requireEnv } from '../shared/env';
-import { EventBridgePublisher, eventBridgePutEvents, type BackoffSettings, type PutEventsPort } from '../shared/event-publisher';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { EventBridgePublisher, eventBridgePutEvents, type PutEventsPort } from '../shared/event-publisher';
+import { lambdaEntryPoint, silentLogger, type LogPort } from '../shared/observability';
+import type { BackoffSettings } from '../shared/retry';
 import { hasTimeFor, lambdaTimeBudget } from '../shared/time-budget';
 import { SessionEventBatch } from './publisher';
 import { replayMessage, sqsReplayQueue, type ReplayMessage, type ReplayQueuePort } from './replay';
@@ -60,7 +61,8 @@ export function createHandler(deps: SessionStreamDeps): SessionStreamHandler {
   const logger = deps.logger ?? silentLogger;
   const clock = deps.clock ?? (() => new Date());
   const publisher = new EventBridgePublisher(deps.putEvents, {
-    callDeadlines: deps.putEventsDeadlines ?? SESSION_STREAM_CALL_DEADLINES,
+    eventBusName: deps.eventBusName,
+    callWorstCaseMs: worstCaseCallMs(deps.putEventsDeadlines ?? SESSION_STREAM_CALL_DEADLINES),
     ...(deps.retry === undefined ? {} : { retry: deps.retry }),
     reserveMs: RESPONSE_RESERVE_MS,
     logger,
@@ -69,7 +71,7 @@ export function createHandler(deps: SessionStreamDeps): SessionStreamHandler {
   return async (event, context) => {
     const budget = lambdaTimeBudget(context, FUNCTION_TIMEOUT_MS);
     // Both hold one invocation's records and outcomes, so each invocation gets its own.
-    const batch = new SessionEventBatch(publisher, deps.eventBusName, budget);
+    const batch = new SessionEventBatch(publisher, budget);
     const processor = new BatchProcessor(EventType.DynamoDBStreams);
     let parked = 0;
     let notPublished = 0;
@@ -147,12 +149,10 @@ function replayLog(message: ReplayMessage): Record<string, unknown> {
 let deployedHandler: SessionStreamHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
- * Environment: EVENT_BUS_NAME, REPLAY_QUEUE_URL (both required).
+ * The deployed entry point, traced, wired on first invocation so that importing the module needs no Lambda
+ * environment. Environment: EVENT_BUS_NAME, REPLAY_QUEUE_URL (both required).
  */
-export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-  const observability = createObservability('session-stream');
-  observability.logger.addContext(context);
+export const handler = lambdaEntryPoint('session-stream', async (event: DynamoDBStreamEvent, context, observability) => {
   if (deployedHandler === undefined) {
     const deadlines = SESSION_STREAM_CALL_DEADLINES;
     deployedHandler = createHandler({
@@ -165,4 +165,4 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
     });
   }
   return deployedHandler(event, context);
-}
+});

@@ -2,18 +2,12 @@
  * Puts the SessionChanged events of one stream batch on the platform bus: events submitted in the same turn of the
  * event loop go out together through the shared EventBridgePublisher, and each submitter learns its own outcome.
  */
-import { EventBridgePublisher, EventPublishError, type OutgoingEntry } from '../shared/event-publisher';
+import { EventPublishError, type EventPublisher, type OutgoingEvent } from '../shared/event-publisher';
 import type { TimeBudget } from '../shared/time-budget';
 import { SESSION_CHANGED_DETAIL_TYPE, type SessionChangedDetail } from './session-change';
 
-/**
- * Every platform event carries this source and the bus rules match on it. Equal to ORDER_EVENT_SOURCE (a test holds
- * them together); not imported from there, so this bundle does not pull in the order schema.
- */
-export const PLATFORM_EVENT_SOURCE = 'trading.platform';
-
 interface PendingEvent {
-  readonly entry: OutgoingEntry;
+  readonly event: OutgoingEvent;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -30,8 +24,7 @@ export class SessionEventBatch {
   private submitted = 0;
 
   constructor(
-    private readonly publisher: EventBridgePublisher,
-    private readonly eventBusName: string,
+    private readonly publisher: EventPublisher,
     private readonly budget: TimeBudget,
   ) {}
 
@@ -40,16 +33,12 @@ export class SessionEventBatch {
     return new Promise<void>((resolve, reject) => {
       this.submitted += 1;
       this.pending.push({
-        entry: {
+        event: {
           id: String(this.submitted),
-          entry: {
-            EventBusName: this.eventBusName,
-            Source: PLATFORM_EVENT_SOURCE,
-            DetailType: SESSION_CHANGED_DETAIL_TYPE,
-            Detail: JSON.stringify(detail),
-            // Dated by the change, not by the publish, so a retried batch keeps its events' times.
-            Time: new Date(detail.occurredAt),
-          },
+          detailType: SESSION_CHANGED_DETAIL_TYPE,
+          detail,
+          // Dated by the change, not by the publish, so a retried batch keeps its events' times.
+          time: new Date(detail.occurredAt),
         },
         resolve,
         reject,
@@ -70,17 +59,17 @@ export class SessionEventBatch {
     this.pending = [];
     let failures: ReadonlyMap<string, EventPublishError>;
     try {
-      failures = await this.publisher.publish(
-        batch.map(({ entry }) => entry),
+      ({ failed: failures } = await this.publisher.publish(
+        batch.map(({ event }) => event),
         this.budget,
-      );
+      ));
     } catch (err) {
       const error = new EventPublishError(`Publishing failed: ${err instanceof Error ? err.message : String(err)}`, true, undefined, { cause: err });
       for (const { reject } of batch) reject(error);
       return;
     }
-    for (const { entry, resolve, reject } of batch) {
-      const failure = failures.get(entry.id);
+    for (const { event, resolve, reject } of batch) {
+      const failure = failures.get(event.id);
       if (failure === undefined) resolve();
       else reject(failure);
     }

@@ -5,6 +5,7 @@
  */
 import { SendMessageCommand, type SendMessageCommandOutput } from '@aws-sdk/client-sqs';
 import type { AttributeValue, DynamoDBRecord, StreamRecord } from 'aws-lambda';
+import { isJsonObject } from '../shared/json';
 import { worstCaseCallMs, type CallDeadlines } from '../shared/aws-clients';
 import { SESSION_ATTRIBUTES } from '../shared/session-item';
 
@@ -44,26 +45,28 @@ export interface ReplayMessage {
 
 /** The message for `record`; builds a fresh object field by field, so nothing the record gains later leaks by default. */
 export function replayMessage(record: DynamoDBRecord, failure: { readonly reason: string; readonly retryable: boolean }, now: Date): ReplayMessage {
-  const omitted = new Set<string>();
   const stream = record.dynamodb;
+  const images = {
+    Keys: stream?.Keys === undefined ? undefined : restricted(stream.Keys),
+    NewImage: stream?.NewImage === undefined ? undefined : restricted(stream.NewImage),
+    OldImage: stream?.OldImage === undefined ? undefined : restricted(stream.OldImage),
+  };
+  const omitted = new Set(Object.values(images).flatMap((image) => image?.omitted ?? []));
   const dynamodb: StreamRecord | undefined =
     stream === undefined
       ? undefined
       : {
           ...(stream.ApproximateCreationDateTime === undefined ? {} : { ApproximateCreationDateTime: stream.ApproximateCreationDateTime }),
-          ...(stream.Keys === undefined ? {} : { Keys: restricted(stream.Keys, omitted) }),
-          ...(stream.NewImage === undefined ? {} : { NewImage: restricted(stream.NewImage, omitted) }),
-          ...(stream.OldImage === undefined ? {} : { OldImage: restricted(stream.OldImage, omitted) }),
+          ...(images.Keys === undefined ? {} : { Keys: images.Keys.kept }),
+          ...(images.NewImage === undefined ? {} : { NewImage: images.NewImage.kept }),
+          ...(images.OldImage === undefined ? {} : { OldImage: images.OldImage.kept }),
           ...(stream.SequenceNumber === undefined ? {} : { SequenceNumber: stream.SequenceNumber }),
           ...(stream.SizeBytes === undefined ? {} : { SizeBytes: stream.SizeBytes }),
           ...(stream.StreamViewType === undefined ? {} : { StreamViewType: stream.StreamViewType }),
         };
   // @types/aws-lambda types userIdentity as `any`; only the two documented string fields are kept.
   const identity: unknown = record.userIdentity;
-  const userIdentity =
-    typeof identity === 'object' && identity !== null
-      ? { type: String(Reflect.get(identity, 'type')), principalId: String(Reflect.get(identity, 'principalId')) }
-      : undefined;
+  const userIdentity = isJsonObject(identity) ? { type: String(identity['type']), principalId: String(identity['principalId']) } : undefined;
   const copy: DynamoDBRecord = {
     ...(record.eventID === undefined ? {} : { eventID: record.eventID }),
     ...(record.eventName === undefined ? {} : { eventName: record.eventName }),
@@ -85,13 +88,15 @@ export function replayMessage(record: DynamoDBRecord, failure: { readonly reason
   };
 }
 
-function restricted(image: Readonly<Record<string, AttributeValue>>, omitted: Set<string>): Record<string, AttributeValue> {
+/** The image's replayable attributes, and the names of those left out. */
+function restricted(image: Readonly<Record<string, AttributeValue>>): { readonly kept: Record<string, AttributeValue>; readonly omitted: readonly string[] } {
   const kept: Record<string, AttributeValue> = {};
+  const omitted: string[] = [];
   for (const [name, value] of Object.entries(image)) {
     if (REPLAYABLE_ATTRIBUTES.has(name)) kept[name] = value;
-    else omitted.add(name);
+    else omitted.push(name);
   }
-  return kept;
+  return { kept, omitted };
 }
 
 /** Where changes that will not publish by retrying are parked for an operator. */

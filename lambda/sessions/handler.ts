@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConflictError, errorMessage, isTransientError, NotFoundError, ValidationError } from '../shared/errors';
 import { jsonResponse, jsonTextResponse } from '../shared/http';
-import { createObservability, silentLogger, type LogPort } from '../shared/observability';
+import { lambdaEntryPoint, silentLogger, type LogPort } from '../shared/observability';
 import type { Session } from '../shared/session-item';
 import { lambdaTimeBudget } from '../shared/time-budget';
 import { sessionSettingsFromEnv } from './config';
@@ -150,12 +150,10 @@ function methodNotAllowed(method: string, allow: string): APIGatewayProxyResult 
 let deployedHandler: SessionsHandler | undefined;
 
 /**
- * The deployed entry point, wired on first invocation so that importing the module needs no Lambda environment.
- * Environment: SESSION_TABLE_NAME (required), SESSION_TTL_SECONDS (default 3600).
+ * The deployed entry point, traced, wired on first invocation so that importing the module needs no Lambda
+ * environment. Environment: SESSION_TABLE_NAME (required), SESSION_TTL_SECONDS (default 3600).
  */
-export async function handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
-  const observability = createObservability('sessions');
-  observability.logger.addContext(context);
+export const handler = lambdaEntryPoint('sessions', async (event: APIGatewayProxyEvent, context, observability): Promise<APIGatewayProxyResult> => {
   if (deployedHandler === undefined) {
     const settings = sessionSettingsFromEnv();
     deployedHandler = createHandler({
@@ -165,4 +163,4 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
     });
   }
   return deployedHandler(event, context);
-}
+});

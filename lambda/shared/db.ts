@@ -13,6 +13,7 @@ import {
   isTransientError,
   TransientError,
 } from './errors';
+import { isJsonObject, parseJson } from './json';
 import { boolEnv, intEnv, requireEnv, type EnvSource } from './env';
 import { silentLogger, type LogPort } from './observability';
 import { retry, type RetryOptions } from './retry';
@@ -54,17 +55,12 @@ export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
  * host, port, engine, ...) are ignored on purpose. Messages name the field but never echo the password.
  */
 export function parseDbSecret(secretString: string, secretId: string): DbCredentials {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    throw new ConfigurationError(`Database secret ${secretId} is not valid JSON`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigurationError(`Database secret ${secretId} must be a JSON object`);
-  }
+  const parsed = parseJson(secretString);
+  if (!parsed.ok) throw new ConfigurationError(`Database secret ${secretId} is not valid JSON`);
+  const secret = parsed.value;
+  if (!isJsonObject(secret)) throw new ConfigurationError(`Database secret ${secretId} must be a JSON object`);
   const requiredString = (name: 'username' | 'password', sensitive: boolean): string => {
-    const value: unknown = Reflect.get(parsed, name);
+    const value = secret[name];
     if (typeof value !== 'string' || value.trim() === '') {
       const shown = sensitive || value === undefined ? '' : ` (got ${describeValue(value)})`;
       throw new ConfigurationError(`Database secret ${secretId} has no valid "${name}": expected a non-empty string${shown}`);

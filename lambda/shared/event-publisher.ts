@@ -1,16 +1,13 @@
 /**
- * Puts events on the platform bus with PutEvents: calls of at most 10 entries, sent in parallel; entries EventBridge
- * refuses with a retryable code are sent again with exponential backoff and full jitter while the invocation has time.
- *
- * Written to be the one EventBridge publisher (house style 13). The session stream consumer uses it; the order
- * processor still has its own copy in lambda/order-processor/publisher.ts, left untouched while that function is being
- * changed elsewhere: it can become a thin adapter over `EventBridgePublisher` with its exports kept as they are.
+ * The one EventBridge publisher: platform events go out with PutEvents in calls of at most 10 entries, side by side;
+ * entries EventBridge refuses with a retryable code are sent again with backoff (full jitter) while the invocation has
+ * time, and each event's outcome comes back under its id. Optionally ordered per group (an account's events).
  */
 import { PutEventsCommand, type PutEventsCommandInput, type PutEventsCommandOutput, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { worstCaseCallMs, type CallDeadlines } from './aws-clients';
 import { AppError, errorMessage, isTransientError } from './errors';
 import type { LogPort } from './observability';
-import { backoffDelay, defaultSleep, type RetryOptions } from './retry';
+import { PLATFORM_EVENT_SOURCE } from './platform-events';
+import { backoffDelay, defaultSleep, type BackoffSettings } from './retry';
 import { hasTimeFor, type TimeBudget } from './time-budget';
 
 /** PutEvents accepts at most 10 entries per call (EventBridge quotas). */
@@ -50,21 +47,55 @@ export class EventPublishError extends AppError {
   }
 }
 
-/** Backoff between rounds of failed entries; `sleep` and `random` are there so tests run fast and deterministically. */
-export type BackoffSettings = Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
-
-/** An entry and the id its outcome is reported under (an SQS message id, a stream sequence number). */
-export interface OutgoingEntry {
+/** An event and the id its outcome is reported under (an SQS message id, a stream sequence number). */
+export interface OutgoingEvent {
   readonly id: string;
-  readonly entry: PutEventsRequestEntry;
+  /**
+   * With `ordering: 'per-group'`, events of one group (an account's SQS message group) go out in the given order.
+   * @default a group of its own
+   */
+  readonly group?: string;
+  readonly detailType: string;
+  /** Becomes the entry's Detail through JSON.stringify. */
+  readonly detail: unknown;
+  /** @default the time EventBridge receives the call */
+  readonly time?: Date;
 }
 
+/** Every event's outcome: each id is in exactly one of the two maps. */
+export interface PublishResult {
+  /** The EventId EventBridge gave each published event. */
+  readonly published: ReadonlyMap<string, string>;
+  /** Why each other event was not published. */
+  readonly failed: ReadonlyMap<string, EventPublishError>;
+}
+
+/** The port the functions' logic publishes through; EventBridgePublisher is the implementation. */
+export interface EventPublisher {
+  /** Never rejects: every event's outcome is in the result. */
+  publish(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<PublishResult>;
+}
+
+/**
+ * - `unordered`: every event is sent at once (in calls of 10) and retried on its own.
+ * - `per-group`: an event is sent only once every earlier event of its group was accepted, and a group stops at its
+ *   first failure (its later events fail unsent); groups go side by side, one event of each per call.
+ */
+export type PublishOrdering = 'unordered' | 'per-group';
+
 export interface EventBridgePublisherOptions {
-  /** The deadlines `putEvents`' client was built with: the worst case of one call is reserved before every round. */
-  readonly callDeadlines: CallDeadlines;
+  readonly eventBusName: string;
+  /**
+   * The longest one PutEvents call can take with its client's deadlines (`worstCaseCallMs`). A round of calls starts
+   * only while this plus `reserveMs` is left, its backoff included: a call the Lambda timeout cuts off fails the whole
+   * invocation, a call not started fails only its events.
+   */
+  readonly callWorstCaseMs: number;
+  /** @default 'unordered' */
+  readonly ordering?: PublishOrdering;
   /**
    * Rounds for failed entries, the first included (the SDK has already retried failed calls inside each round).
-   * @default { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000 }
+   * @default DEFAULT_PUBLISH_RETRY
    */
   readonly retry?: BackoffSettings;
   /**
@@ -79,83 +110,157 @@ export interface EventBridgePublisherOptions {
 
 export const DEFAULT_PUBLISH_RETRY: BackoffSettings = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 };
 
-export class EventBridgePublisher {
+interface Outcomes {
+  readonly published: Map<string, string>;
+  readonly failed: Map<string, EventPublishError>;
+}
+
+const noOutcomes = (): Outcomes => ({ published: new Map(), failed: new Map() });
+
+export class EventBridgePublisher implements EventPublisher {
+  private readonly ordering: PublishOrdering;
   private readonly retry: BackoffSettings;
   private readonly reserveMs: number;
-  private readonly callWorstCaseMs: number;
 
   constructor(
     private readonly putEvents: PutEventsPort,
     private readonly options: EventBridgePublisherOptions,
   ) {
+    this.ordering = options.ordering ?? 'unordered';
     this.retry = options.retry ?? DEFAULT_PUBLISH_RETRY;
     this.reserveMs = options.reserveMs ?? 1_000;
-    this.callWorstCaseMs = worstCaseCallMs(options.callDeadlines);
+  }
+
+  async publish(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<PublishResult> {
+    if (this.ordering === 'unordered') return this.publishWithRetries(events, budget);
+    const outcomes = noOutcomes();
+    // Keyed apart so that an ungrouped event's id cannot meet a group's name.
+    const queues = new Map<string, { readonly name: string; events: OutgoingEvent[] }>();
+    for (const event of events) {
+      const key = event.group === undefined ? `id:${event.id}` : `group:${event.group}`;
+      const queue = queues.get(key);
+      if (queue === undefined) queues.set(key, { name: event.group ?? event.id, events: [event] });
+      else queue.events.push(event);
+    }
+    // Round r sends the r-th event of every group still going: groups publish side by side, each in its own order.
+    while (queues.size > 0) {
+      const heads = [...queues.values()].flatMap((queue) => queue.events.slice(0, 1));
+      const round = await this.publishWithRetries(heads, budget);
+      for (const [id, eventId] of round.published) outcomes.published.set(id, eventId);
+      for (const [key, queue] of queues) {
+        const [head, ...later] = queue.events;
+        const failure = head === undefined ? undefined : round.failed.get(head.id);
+        if (head === undefined || failure === undefined) {
+          if (later.length === 0) queues.delete(key);
+          else queue.events = later;
+          continue;
+        }
+        outcomes.failed.set(head.id, failure);
+        for (const event of later) {
+          outcomes.failed.set(
+            event.id,
+            new EventPublishError(`not published: an earlier event of group ${queue.name} was not accepted (${failure.message})`, true),
+          );
+        }
+        queues.delete(key);
+      }
+    }
+    return outcomes;
   }
 
   /**
-   * Publishes every entry it can. The result maps the id of each entry that was not published to why; an entry is
-   * retried only while its error is retryable, attempts remain, and the next round's worst case (backoff plus one
-   * call, the calls of a round running in parallel) still ends `reserveMs` before the invocation does.
+   * All `events` at once, then the retryable failures again while rounds remain and the next round's worst case
+   * (backoff plus one call, the calls of a round running in parallel) still ends `reserveMs` before the invocation.
    */
-  async publish(entries: readonly OutgoingEntry[], budget: TimeBudget): Promise<ReadonlyMap<string, EventPublishError>> {
-    const failures = new Map<string, EventPublishError>();
-    let pending = [...entries];
-    const neededMs = this.callWorstCaseMs + this.reserveMs;
-    for (let round = 1; pending.length > 0; round += 1) {
-      const delayMs = round === 1 ? 0 : backoffDelay(round - 2, this.retry.baseDelayMs, this.retry.maxDelayMs, this.retry.random ?? Math.random);
+  private async publishWithRetries(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<Outcomes> {
+    const outcomes = noOutcomes();
+    const neededMs = this.options.callWorstCaseMs + this.reserveMs;
+    if (!hasTimeFor(budget, neededMs)) {
+      const remainingMs = budget.remainingMs();
+      this.options.logger.warn(`not enough time left to send ${this.options.eventsName}`, { events: events.length, remainingMs, neededMs });
+      const error = new EventPublishError(
+        `PutEvents not started: ${remainingMs} ms left, a call may take ${this.options.callWorstCaseMs} ms plus ${this.reserveMs} ms to answer`,
+        true,
+      );
+      for (const { id } of events) outcomes.failed.set(id, error);
+      return outcomes;
+    }
+    let pending = events;
+    for (let round = 1; ; round += 1) {
+      const sent = await this.sendRound(pending);
+      for (const [id, eventId] of sent.published) {
+        outcomes.published.set(id, eventId);
+        outcomes.failed.delete(id);
+      }
+      for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
+      const retryable = pending.filter(({ id }) => sent.failed.get(id)?.retryable === true);
+      if (retryable.length === 0 || round >= this.retry.maxAttempts) break;
+      const delayMs = backoffDelay(round - 1, this.retry.baseDelayMs, this.retry.maxDelayMs, this.retry.random ?? Math.random);
+      const details = { round, failed: retryable.length, error: errorMessage(sent.failed.get(retryable[0]?.id ?? '')) };
       if (!hasTimeFor(budget, neededMs, delayMs)) {
-        const remainingMs = budget.remainingMs();
-        this.options.logger.warn(`not enough time left to send ${this.options.eventsName}`, { round, pending: pending.length, remainingMs, neededMs: neededMs + delayMs });
-        if (round === 1) {
-          const error = new EventPublishError(`PutEvents not started: ${remainingMs} ms left, a call may take ${neededMs} ms`, true);
-          for (const { id } of pending) failures.set(id, error);
-        }
+        this.options.logger.warn(`${this.options.eventsName} not published and no time left to retry`, { ...details, remainingMs: budget.remainingMs(), neededMs: neededMs + delayMs });
         break;
       }
-      if (delayMs > 0) await (this.retry.sleep ?? defaultSleep)(delayMs);
-      const roundFailures = await this.sendRound(pending);
-      for (const { id } of pending) failures.delete(id);
-      for (const [id, error] of roundFailures) failures.set(id, error);
-      const retryable = pending.filter(({ id }) => roundFailures.get(id)?.retryable === true);
-      if (retryable.length === 0 || round >= this.retry.maxAttempts) break;
-      this.options.logger.warn(`some ${this.options.eventsName} were not published, retrying`, {
-        round,
-        failed: retryable.length,
-        error: errorMessage(roundFailures.get(retryable[0]?.id ?? '')),
-      });
+      this.options.logger.warn(`some ${this.options.eventsName} were not published, retrying`, { ...details, delayMs });
+      await (this.retry.sleep ?? defaultSleep)(delayMs);
       pending = retryable;
     }
-    return failures;
+    return outcomes;
   }
 
-  /** One call per 10 entries, all at once: a round's worst case is then one call's, whatever the batch size. */
-  private async sendRound(entries: readonly OutgoingEntry[]): Promise<Map<string, EventPublishError>> {
-    const chunks: OutgoingEntry[][] = [];
-    for (let start = 0; start < entries.length; start += MAX_ENTRIES_PER_CALL) chunks.push(entries.slice(start, start + MAX_ENTRIES_PER_CALL));
-    const results = await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)));
-    return new Map(results.flatMap((result) => [...result]));
+  /** One call per 10 events, all at once: a round's worst case is then one call's, whatever the number of events. */
+  private async sendRound(events: readonly OutgoingEvent[]): Promise<Outcomes> {
+    const outcomes = noOutcomes();
+    const sendable: Array<{ readonly id: string; readonly entry: PutEventsRequestEntry }> = [];
+    for (const event of events) {
+      try {
+        sendable.push({ id: event.id, entry: this.entryOf(event) });
+      } catch (err) {
+        // A detail JSON.stringify refuses (a BigInt, a cycle) fails its own event only, and for good.
+        outcomes.failed.set(event.id, new EventPublishError(`the event's detail cannot be serialised: ${errorMessage(err)}`, false, undefined, { cause: err }));
+      }
+    }
+    const chunks: Array<typeof sendable> = [];
+    for (let start = 0; start < sendable.length; start += MAX_ENTRIES_PER_CALL) chunks.push(sendable.slice(start, start + MAX_ENTRIES_PER_CALL));
+    for (const sent of await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)))) {
+      for (const [id, eventId] of sent.published) outcomes.published.set(id, eventId);
+      for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
+    }
+    return outcomes;
   }
 
-  /** Never rejects: a failed call fails each of its entries. */
-  private async sendChunk(chunk: readonly OutgoingEntry[]): Promise<Map<string, EventPublishError>> {
-    const failures = new Map<string, EventPublishError>();
+  private entryOf(event: OutgoingEvent): PutEventsRequestEntry {
+    return {
+      EventBusName: this.options.eventBusName,
+      Source: PLATFORM_EVENT_SOURCE,
+      DetailType: event.detailType,
+      Detail: JSON.stringify(event.detail),
+      ...(event.time === undefined ? {} : { Time: event.time }),
+    };
+  }
+
+  /** Never rejects: a failed call fails each of its events. */
+  private async sendChunk(chunk: ReadonlyArray<{ readonly id: string; readonly entry: PutEventsRequestEntry }>): Promise<Outcomes> {
+    const outcomes = noOutcomes();
     let output: Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>;
     try {
       output = await this.putEvents({ Entries: chunk.map(({ entry }) => entry) });
     } catch (err) {
       const error = new EventPublishError(`PutEvents failed: ${errorMessage(err)}`, isTransientError(err), undefined, { cause: err });
-      for (const { id } of chunk) failures.set(id, error);
-      return failures;
+      for (const { id } of chunk) outcomes.failed.set(id, error);
+      return outcomes;
     }
     // Results are positional: entry i answers request entry i (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html).
     chunk.forEach(({ id }, index) => {
       const result = output.Entries?.[index];
-      if (result?.EventId !== undefined && result.ErrorCode === undefined) return;
+      if (result?.EventId !== undefined && result.ErrorCode === undefined) {
+        outcomes.published.set(id, result.EventId);
+        return;
+      }
       const code = result?.ErrorCode;
       const reason = code === undefined ? 'no result for this entry' : `${code}: ${result?.ErrorMessage ?? 'no message'}`;
-      failures.set(id, new EventPublishError(`PutEvents did not accept the event: ${reason}`, code === undefined || RETRYABLE_ENTRY_ERRORS.has(code), code));
+      outcomes.failed.set(id, new EventPublishError(`PutEvents did not accept the event: ${reason}`, code === undefined || RETRYABLE_ENTRY_ERRORS.has(code), code));
     });
-    return failures;
+    return outcomes;
   }
 }

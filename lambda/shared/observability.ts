@@ -1,10 +1,14 @@
 /**
- * Creates the Powertools logger, metrics (EMF, namespace TradingPlatform) and tracer once per function bundle.
- * Also defines LogPort, the narrow logging interface pure logic depends on, so it never imports Powertools itself.
+ * Creates the Powertools logger, metrics (EMF, namespace TradingPlatform) and tracer once per function bundle, and
+ * wraps each function's deployed entry point with them (`lambdaEntryPoint`). Also defines LogPort, the narrow logging
+ * interface pure logic depends on, so it never imports Powertools itself.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context } from 'aws-lambda';
+import { optionalEnv } from './env';
+import { errorMessage } from './errors';
 
 export const METRICS_NAMESPACE = 'TradingPlatform';
 
@@ -61,7 +65,47 @@ export function createObservability(serviceName: string, options: ObservabilityO
   return created;
 }
 
-/** Wraps an SDK v3 client so each call becomes an X-Ray subsegment; a no-op when tracing is disabled (tests). */
-export function traced<T>(observability: Observability, client: T): T {
-  return observability.tracer.captureAWSv3Client(client);
+/**
+ * A function's deployed entry point. On every invocation: the bundle's observability (created on the first one, when
+ * the function's environment is in place, not at import, so tests can import the module), the Lambda context on each
+ * log line, and the invocation traced by `traceInvocation`. `options` is read on that first invocation too.
+ */
+export function lambdaEntryPoint<E, R>(
+  serviceName: string,
+  run: (event: E, context: Context | undefined, observability: Observability) => Promise<R>,
+  options: () => ObservabilityOptions = () => ({}),
+): (event: E, context?: Context) => Promise<R> {
+  return async (event, context) => {
+    const observability = createObservability(serviceName, options());
+    if (context !== undefined) observability.logger.addContext(context);
+    return traceInvocation(observability.tracer, () => run(event, context, observability));
+  };
+}
+
+/**
+ * Runs one invocation as the handler subsegment `## <_HANDLER>` with the ColdStart and Service annotations and any
+ * error as metadata: what Powertools' Tracer.captureLambdaHandler (decorator) and its middy middleware do, written as
+ * the manual instrumentation Tracer documents for plain function handlers, so that no middleware engine is bundled.
+ * The SDK clients' subsegments (createAwsClient) nest under it. Responses are not recorded as metadata: they carry
+ * session data and orders, which have no place in traces. A no-op when tracing is disabled (outside Lambda, tests).
+ */
+export async function traceInvocation<R>(tracer: Tracer, invoke: () => Promise<R>): Promise<R> {
+  if (!tracer.isTracingEnabled()) return invoke();
+  // The facade segment Lambda opens for the invocation.
+  const segment = tracer.getSegment();
+  const subsegment = segment?.addNewSubsegment(`## ${optionalEnv('_HANDLER') ?? 'handler'}`);
+  if (subsegment !== undefined) tracer.setSegment(subsegment);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
+  try {
+    return await invoke();
+  } catch (err) {
+    tracer.addErrorAsMetadata(err instanceof Error ? err : new Error(errorMessage(err)));
+    throw err;
+  } finally {
+    if (segment !== undefined && subsegment !== undefined) {
+      subsegment.close();
+      tracer.setSegment(segment);
+    }
+  }
 }

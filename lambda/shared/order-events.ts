@@ -1,11 +1,10 @@
 /**
- * The order events' contract on the platform bus (source, detail types, detail shape) and how a stored order becomes one.
+ * The order events' contract on the platform bus (detail types, detail shape; the source is PLATFORM_EVENT_SOURCE) and
+ * how a stored order becomes one.
  * The bus rules filter on `detail.largeNotional`, `detail.severity` and the detail type, so those must not drift.
  */
 import { compareDecimals } from './decimal';
 import { toOrderView, type OrderView, type StoredOrder } from './order-records';
-
-export const ORDER_EVENT_SOURCE = 'trading.platform';
 
 export const ORDER_EVENT_DETAIL_TYPES = {
   accepted: 'OrderAccepted',

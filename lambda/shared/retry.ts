@@ -32,6 +32,9 @@ export interface RetryOptions {
   readonly random?: () => number;
 }
 
+/** Backoff settings a caller may tune; `sleep` and `random` are there so tests run fast and deterministically. */
+export type BackoffSettings = Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>;
+
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -3,6 +3,7 @@
  * A bad value fails the synth with a message naming the key and the value, never a silent default.
  */
 import { Duration } from 'aws-cdk-lib';
+import { USD_AMOUNT_PATTERN } from '../../lambda/shared/runtime-parameters';
 import { DEFAULT_REDELIVERY, minimumTimeToDeadLetterSeconds } from '../../lambda/order-processor/redelivery-schedule';
 import { connectionBudget } from './connection-budget';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -167,7 +168,8 @@ const SUFFIX_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const AZ_PATTERN = /^us-east-1[a-f]$/;
-const DECIMAL_PATTERN = /^(0|[1-9]\d{0,15})(\.\d{1,2})?$/;
+/** The rule the max-notional parameter and the processor's threshold are held to (lambda/shared/runtime-parameters.ts). */
+const DECIMAL_PATTERN = new RegExp(USD_AMOUNT_PATTERN, 'u');
 const CONNECTION_ARN_PATTERN = /^arn:aws:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
 
 /** Validates an environment suffix: 2–12 lowercase letters and digits, starting with a letter. */

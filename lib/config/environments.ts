@@ -125,21 +125,29 @@ export interface Placeholder {
   readonly value: string;
 }
 
-/** Thrown by a strict synth (`-c strictPlaceholders=true`, as the pipeline runs it) while placeholders are left. */
-export class PlaceholderError extends Error {
+/**
+ * Thrown by a strict synth (`-c strictPlaceholders=true`, as the pipeline runs it) while placeholders are left. A
+ * ConfigError, so the app shows it as one line (lib/config/exit-on-config-error.ts): every key and value on it.
+ */
+export class PlaceholderError extends ConfigError {
   declare readonly placeholders: readonly Placeholder[];
 
   constructor(placeholders: readonly Placeholder[]) {
-    super(`Invalid configuration strictPlaceholders=true: ${placeholders.length} placeholder value(s) left; ${describePlaceholders(placeholders)}`);
+    const listed = placeholders.map(describePlaceholder).join(', ');
+    super('strictPlaceholders', true, `${placeholders.length} placeholder value(s) left (${listed}); ${REPLACE_PLACEHOLDERS}`);
     this.name = 'PlaceholderError';
     // Not enumerable: Node prints an uncaught error's own enumerable fields, and the message already lists them.
     Object.defineProperty(this, 'placeholders', { value: placeholders, enumerable: false });
   }
 }
 
-function describePlaceholders(placeholders: readonly Placeholder[]): string {
-  const lines = placeholders.map((placeholder) => `  ${placeholder.key}=${JSON.stringify(placeholder.value)}`);
-  return ['replace them in lib/config/environments.ts (docs/deployment.md, "Placeholders to replace once"):', ...lines].join('\n');
+const REPLACE_PLACEHOLDERS = 'replace them in lib/config/environments.ts (docs/deployment.md, "Placeholders to replace once")';
+
+const describePlaceholder = (placeholder: Placeholder): string => `${placeholder.key}=${JSON.stringify(placeholder.value)}`;
+
+/** The local synth's warning: one line per placeholder, under a headline. */
+function listPlaceholders(placeholders: readonly Placeholder[]): string {
+  return [`${REPLACE_PLACEHOLDERS}:`, ...placeholders.map((placeholder) => `  ${describePlaceholder(placeholder)}`)].join('\n');
 }
 
 const PLACEHOLDER_ACCOUNT_IDS: ReadonlySet<string> = new Set(Object.values(PLACEHOLDER_ACCOUNTS));
@@ -205,7 +213,7 @@ export function loadAppConfig(context: ContextSource, env: ProcessEnvironment = 
   const placeholders = findPlaceholders(config);
   if (placeholders.length > 0) {
     if (strictPlaceholders) throw new PlaceholderError(placeholders);
-    warn(`Warning: ${placeholders.length} placeholder value(s) left, the pipeline's synth (-c strictPlaceholders=true) refuses them; ${describePlaceholders(placeholders)}`);
+    warn(`Warning: ${placeholders.length} placeholder value(s) left, the pipeline's synth (-c strictPlaceholders=true) refuses them; ${listPlaceholders(placeholders)}`);
   }
   return config;
 }

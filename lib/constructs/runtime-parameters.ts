@@ -6,6 +6,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { TRADING_ENABLED_PATTERN, USD_AMOUNT_PATTERN } from '../../lambda/shared/runtime-parameters';
 import { ResourceNames } from '../config';
 
 /** Parameter paths below `/trading/{suffix}/`, shared with the functions that read them. */
@@ -35,16 +36,17 @@ export class RuntimeParameters extends Construct {
     };
     this.tradingEnabled = new ssm.StringParameter(this, 'TradingEnabled', {
       parameterName: this.names.tradingEnabled,
-      description: 'Kill switch: "false" makes the order processor reject every new order',
+      description: 'Kill switch: "false" makes the order processor reject every order it processes, those already queued included',
       stringValue: 'true',
-      allowedPattern: '^(true|false)$',
+      // The rules the functions parse the values with (lambda/shared/runtime-parameters.ts).
+      allowedPattern: TRADING_ENABLED_PATTERN,
       tier: ssm.ParameterTier.STANDARD,
     });
     this.maxOrderNotional = new ssm.StringParameter(this, 'MaxOrderNotional', {
       parameterName: this.names.maxOrderNotional,
-      description: 'Risk limit: orders whose quantity x price exceeds this USD amount are rejected',
+      description: 'Risk limit (USD): the order processor rejects LIMIT orders whose quantity x limitPrice exceeds it; MARKET orders are not checked',
       stringValue: props.maxOrderNotional,
-      allowedPattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
+      allowedPattern: USD_AMOUNT_PATTERN,
       tier: ssm.ParameterTier.STANDARD,
     });
   }

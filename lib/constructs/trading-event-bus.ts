@@ -14,10 +14,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createDeadLetterQueue } from './dead-letter-queue';
 import { ResourceNames } from '../config';
-import { ORDER_EVENT_DETAIL_TYPES, ORDER_EVENT_SOURCE } from '../../lambda/shared/order-events';
+import { ORDER_EVENT_DETAIL_TYPES } from '../../lambda/shared/order-events';
+import { PLATFORM_EVENT_SOURCE } from '../../lambda/shared/platform-events';
 
-/** `source` of every event the platform publishes (shared with the functions that publish). */
-export const EVENT_SOURCE = ORDER_EVENT_SOURCE;
+/** `source` of every event the platform publishes (the one the functions' publisher stamps on each event). */
+export const EVENT_SOURCE = PLATFORM_EVENT_SOURCE;
 
 /** Detail types published on the bus. */
 export const EVENT_DETAIL_TYPES = {

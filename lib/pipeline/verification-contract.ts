@@ -2,7 +2,7 @@
  * What the pipeline's post-deploy checks put into a stage and look for there, in one place: the stage's check roles
  * allow exactly this, and scripts/staging-verification.ts sends exactly this. No CDK imports, so the scripts can load it.
  */
-import { ORDER_EVENT_SOURCE } from '../../lambda/shared/order-events';
+import { PLATFORM_EVENT_SOURCE } from '../../lambda/shared/platform-events';
 
 /**
  * The synthetic event the verification puts on the platform bus. Its source is the platform's own, because the
@@ -10,7 +10,7 @@ import { ORDER_EVENT_SOURCE } from '../../lambda/shared/order-events';
  * check role may put this event and no order or health event (IAM condition keys `events:source`, `events:detail-type`).
  */
 export const VERIFICATION_EVENT = {
-  source: ORDER_EVENT_SOURCE,
+  source: PLATFORM_EVENT_SOURCE,
   detailType: 'PipelineVerification',
 } as const;
 

@@ -3,6 +3,7 @@
  * `/v1/health`, and the AWS FIS API (ListExperimentTemplates, StartExperiment, GetExperiment, StopExperiment).
  */
 import { randomUUID } from 'node:crypto';
+import { isJsonObject, jsonMember, parseJson, parseJsonObject } from '../../lambda/shared/json';
 import type { ApiFetch as ScriptFetch, SignedRequester } from '../signed-api';
 import type { ExperimentRunner, ExperimentState, ExperimentStatus, HealthProber, OrderReader, OrderSender, StoredOrderView } from './game-day';
 
@@ -35,15 +36,10 @@ export function apiOrderReader(request: SignedRequester, apiUrl: string): OrderR
 }
 
 function parseStoredOrder(body: string): StoredOrderView | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const parsed = parseJsonObject(body);
+  if (parsed === undefined) return undefined;
   const field = (name: string): string | null => {
-    const value: unknown = Reflect.get(parsed, name);
+    const value = parsed[name];
     return typeof value === 'string' ? value : null;
   };
   const status = field('status');
@@ -79,14 +75,10 @@ export class FisApiError extends Error {
 }
 
 function fisMessage(body: string): string {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const message: unknown = typeof parsed === 'object' && parsed !== null ? (Reflect.get(parsed, 'message') ?? Reflect.get(parsed, 'Message')) : undefined;
-    if (typeof message === 'string') return message;
-  } catch {
-    // not JSON: fall through to the raw text
-  }
-  return body.replace(/\s+/g, ' ').slice(0, 300);
+  const parsed = parseJsonObject(body);
+  const message = parsed?.['message'] ?? parsed?.['Message'];
+  // Not JSON, or no message in it: the raw text.
+  return typeof message === 'string' ? message : body.replace(/\s+/g, ' ').slice(0, 300);
 }
 
 export interface FisRunnerSettings {
@@ -114,11 +106,9 @@ export function fisExperimentRunner(request: SignedRequester, settings: FisRunne
       timeoutMs: REQUEST_TIMEOUT_MS,
     });
     if (response.status !== 200) throw new FisApiError(operation, response.status, response.body);
-    try {
-      return JSON.parse(response.body);
-    } catch {
-      throw new FisApiError(operation, response.status, `not JSON: ${response.body}`);
-    }
+    const parsed = parseJson(response.body);
+    if (!parsed.ok) throw new FisApiError(operation, response.status, `not JSON: ${response.body}`);
+    return parsed.value;
   };
 
   const findTemplateId = async (): Promise<string> => {
@@ -126,13 +116,12 @@ export function fisExperimentRunner(request: SignedRequester, settings: FisRunne
     let nextToken: string | undefined;
     do {
       const page = await call('ListExperimentTemplates', 'GET', '/experimentTemplates', { query: { maxResults: '100', ...(nextToken === undefined ? {} : { nextToken }) } });
-      const templates: unknown = Reflect.get(page as object, 'experimentTemplates');
+      const templates = jsonMember(page, 'experimentTemplates');
       for (const template of Array.isArray(templates) ? templates : []) {
-        const tags: unknown = Reflect.get(template as object, 'tags');
-        const id: unknown = Reflect.get(template as object, 'id');
-        if (typeof id === 'string' && typeof tags === 'object' && tags !== null && Reflect.get(tags, 'Name') === settings.templateName) matches.push(id);
+        const id = jsonMember(template, 'id');
+        if (typeof id === 'string' && jsonMember(jsonMember(template, 'tags'), 'Name') === settings.templateName) matches.push(id);
       }
-      const token: unknown = Reflect.get(page as object, 'nextToken');
+      const token = jsonMember(page, 'nextToken');
       nextToken = typeof token === 'string' && token !== '' ? token : undefined;
     } while (nextToken !== undefined);
     if (matches.length === 0) throw new Error(`no FIS experiment template tagged Name=${settings.templateName} in this account and Region (is chaos enabled for the stage, and deployed?)`);
@@ -148,13 +137,13 @@ export function fisExperimentRunner(request: SignedRequester, settings: FisRunne
         // Idempotency token: a retried StartExperiment can never start a second experiment.
         body: { clientToken: randomUUID(), experimentTemplateId: templateId, tags: settings.experimentTags },
       });
-      const id: unknown = Reflect.get((Reflect.get(started as object, 'experiment') ?? {}) as object, 'id');
+      const id = jsonMember(jsonMember(started, 'experiment'), 'id');
       if (typeof id !== 'string') throw new FisApiError('StartExperiment', 200, 'no experiment id in the answer');
       return { id };
     },
     async state(id) {
       const answer = await call('GetExperiment', 'GET', `/experiments/${encodeURIComponent(id)}`);
-      return experimentState(Reflect.get(answer as object, 'experiment'));
+      return experimentState(jsonMember(answer, 'experiment'));
     },
     async stop(id) {
       await call('StopExperiment', 'DELETE', `/experiments/${encodeURIComponent(id)}`);
@@ -163,15 +152,15 @@ export function fisExperimentRunner(request: SignedRequester, settings: FisRunne
 }
 
 function experimentState(experiment: unknown): ExperimentState {
-  const state: unknown = typeof experiment === 'object' && experiment !== null ? Reflect.get(experiment, 'state') : undefined;
-  const status: unknown = typeof state === 'object' && state !== null ? Reflect.get(state, 'status') : undefined;
+  const state = jsonMember(experiment, 'state');
+  const status = jsonMember(state, 'status');
   if (typeof status !== 'string' || !EXPERIMENT_STATUSES.has(status)) throw new FisApiError('GetExperiment', 200, `unknown experiment state ${JSON.stringify(status)}`);
-  const reason: unknown = Reflect.get(state as object, 'reason');
+  const reason = jsonMember(state, 'reason');
   const actions: Record<string, string> = {};
-  const listed: unknown = Reflect.get(experiment as object, 'actions');
-  if (typeof listed === 'object' && listed !== null) {
+  const listed = jsonMember(experiment, 'actions');
+  if (isJsonObject(listed)) {
     for (const [name, action] of Object.entries(listed)) {
-      const actionStatus: unknown = typeof action === 'object' && action !== null ? Reflect.get(Reflect.get(action, 'state') ?? {}, 'status') : undefined;
+      const actionStatus = jsonMember(jsonMember(action, 'state'), 'status');
       if (typeof actionStatus === 'string') actions[name] = actionStatus;
     }
   }

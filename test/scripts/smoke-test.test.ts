@@ -3,6 +3,7 @@
  * received: the pipeline command's exit codes, and the retry and failure paths of runSmokeTest in-process.
  */
 import { join } from 'node:path';
+import { jsonMember } from '../../lambda/shared/json';
 import { runSmokeTest, type SmokeCredentials, type SmokeTestOptions } from '../../scripts/smoke-test';
 import { minimalEnv, REPO_ROOT, respond, runProcess, ScriptedServer } from './harness';
 import { header, iamAuthorized, TEST_CREDENTIALS } from './sigv4-check';
@@ -57,7 +58,7 @@ describe('scripts/smoke-test.ts (as the pipeline runs it)', () => {
       limitPrice: '1.00',
       timeInForce: 'DAY',
     });
-    const clientOrderId = typeof order === 'object' && order !== null && 'clientOrderId' in order ? String(order.clientOrderId) : '';
+    const clientOrderId = String(jsonMember(order, 'clientOrderId') ?? '');
     expect(firstGet?.url).toBe(`/v1/orders/smoke-test.${clientOrderId}`);
     expect(secondGet?.url).toBe(`/v1/orders/smoke-test.${clientOrderId}`);
     expect(server.received).toHaveLength(3);

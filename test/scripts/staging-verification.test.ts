@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { CHECKS, runStagingVerification, verificationClients, verificationOptionsFromEnv, type VerificationOptions, type VerificationResult } from '../../scripts/staging-verification';
-import { ORDER_EVENT_DETAIL_TYPES, ORDER_EVENT_SOURCE } from '../../lambda/shared/order-events';
+import { ORDER_EVENT_DETAIL_TYPES } from '../../lambda/shared/order-events';
+import { PLATFORM_EVENT_SOURCE } from '../../lambda/shared/platform-events';
 import { VERIFICATION_EVENT } from '../../lib/pipeline/verification-contract';
 import { accessLogLine } from '../support/aws-contracts/api-gateway-access-log';
 import { describeAlarmsAnswer, getMetricDataAnswer, type AlarmFixture } from '../support/aws-contracts/cloudwatch-api';
@@ -61,7 +62,7 @@ function auditLog(seenAfterLooks = 1): AwsHandler {
       const message = eventBridgeLogMessage({ source: VERIFICATION_EVENT.source, detailType: VERIFICATION_EVENT.detailType, detail: { severity: 'CRITICAL', verificationMarker: MARKER } });
       return { body: filterLogEventsAnswer([filteredLogEvent(message, Date.now())]) };
     }
-    const message = eventBridgeLogMessage({ source: ORDER_EVENT_SOURCE, detailType: ORDER_EVENT_DETAIL_TYPES.accepted, detail: { orderId: ORDER_ID, status: 'ACCEPTED', largeNotional: true, severity: 'WARNING' } });
+    const message = eventBridgeLogMessage({ source: PLATFORM_EVENT_SOURCE, detailType: ORDER_EVENT_DETAIL_TYPES.accepted, detail: { orderId: ORDER_ID, status: 'ACCEPTED', largeNotional: true, severity: 'WARNING' } });
     return { body: filterLogEventsAnswer([filteredLogEvent(message, Date.now())]) };
   };
 }
@@ -308,7 +309,7 @@ describe('scripts/staging-verification.ts (as the pipeline runs it)', () => {
     const value = /"([^"]+)"/.exec(pattern)?.[1] ?? '';
     const message = pattern.includes('verificationMarker')
       ? eventBridgeLogMessage({ source: VERIFICATION_EVENT.source, detailType: VERIFICATION_EVENT.detailType, detail: { severity: 'CRITICAL', verificationMarker: value } })
-      : eventBridgeLogMessage({ source: ORDER_EVENT_SOURCE, detailType: ORDER_EVENT_DETAIL_TYPES.accepted, detail: { orderId: value, status: 'ACCEPTED' } });
+      : eventBridgeLogMessage({ source: PLATFORM_EVENT_SOURCE, detailType: ORDER_EVENT_DETAIL_TYPES.accepted, detail: { orderId: value, status: 'ACCEPTED' } });
     return { body: filterLogEventsAnswer([filteredLogEvent(message, Date.now())]) };
   };
 

@@ -3,11 +3,14 @@
  * what is measured, published and alerted for healthy, failing, hanging and partly unreachable dependencies.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CHECK_NAMES } from '../../../lambda/health-monitor/checks';
 import { HealthMonitorDeliveryError, runHealthMonitor, type HealthMonitorSummary } from '../../../lambda/health-monitor/monitor';
 import { sdkPorts, type HealthMonitorPorts } from '../../../lambda/health-monitor/ports';
 import { MAX_SUBJECT_LENGTH } from '../../../lambda/health-monitor/report';
+import { refusedPutEventsEntry, throttledPutEventsEntry } from '../../support/aws-contracts/eventbridge';
+import { startRefusingEventBridge, type EntryRefusal } from '../../support/faults/refusing-event-bridge';
 import { awsClientConfig } from '../../support/services';
 import { findFreePort } from '../../support/services/process-utils';
 import {
@@ -248,6 +251,44 @@ describe('runHealthMonitor', () => {
     } finally {
       unreachableCloudWatch.destroy();
     }
+  });
+
+  /** A run with a failing health endpoint whose HealthCheckFailed entries EventBridge refuses as `refuse` picks. */
+  async function runWithRefusingBus(refuse: EntryRefusal): Promise<{ world: MonitoredWorld; calls: number; run: Promise<HealthMonitorSummary> }> {
+    const world = await createWorld(clients);
+    healthEndpoint.responder = json(503, FAILING_BODY);
+    const bus = await startRefusingEventBridge(refuse, { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000, maxAttempts: 1 });
+    const eventBridge = new EventBridgeClient({ ...awsClientConfig(), ...SDK_RETRY, endpoint: bus.proxy.endpoint });
+    const run = runHealthMonitor(ports({ putEvents: sdkPorts({ ...clients, eventBridge }).putEvents }), settingsFor(world, healthEndpoint.url)).finally(async () => {
+      eventBridge.destroy();
+      await bus.close();
+    });
+    await run.catch(() => undefined);
+    return { world, calls: bus.entriesOfCalls().length, run };
+  }
+
+  it('sends a throttled HealthCheckFailed event again and delivers it once', async () => {
+    const { world, calls, run } = await runWithRefusingBus((ordinal) => (ordinal === 1 ? throttledPutEventsEntry() : undefined));
+    const summary = await run;
+    expect(calls).toBe(2);
+    expect(summary.alert).toMatchObject({ required: true, event: { delivered: true, id: expect.any(String) } });
+    expect(await eventsOf(world)).toHaveLength(1);
+  });
+
+  it('fails the invocation, naming the code, when EventBridge refuses the event for good', async () => {
+    const { world, calls, run } = await runWithRefusingBus(() => refusedPutEventsEntry('AccessDeniedException', 'not authorized'));
+    const error = await run.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(HealthMonitorDeliveryError);
+    expect(calls).toBe(1);
+    expect((error as HealthMonitorDeliveryError).summary.alert).toMatchObject({
+      required: true,
+      sns: { delivered: true },
+      event: { delivered: false, error: 'PutEvents did not accept the event: AccessDeniedException: not authorized' },
+    });
+    expect(await eventsOf(world)).toEqual([]);
   });
 
   it('publishes metrics and the event when the SNS alert cannot be sent, then fails the invocation', async () => {

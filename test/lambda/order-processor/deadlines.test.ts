@@ -6,7 +6,8 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createAwsClient, worstCaseCallMs } from '../../../lambda/shared/aws-clients';
 import { DbPoolManager } from '../../../lambda/shared/db';
-import { PUBLISH_CALL_DEADLINES, eventBridgePutEvents } from '../../../lambda/order-processor/publisher';
+import { PROCESSOR_DEADLINES } from '../../../lambda/order-processor/handler';
+import { eventBridgePutEvents } from '../../../lambda/shared/event-publisher';
 import { BLACKHOLE, startTcpProxy, type TcpProxy } from '../../support/faults/tcp-proxy';
 import { awsClientConfig, toDbSettings, type PostgresEndpoint } from '../../support/services';
 import {
@@ -62,7 +63,7 @@ it('answers before the deadline with every record failed when PutEvents hangs, a
   await sendOrders(fixture, orders.map(queued));
   const hung = await proxyTo(Number(new URL(awsClientConfig().endpoint).port));
   // The deployed client configuration (deadlines that abort), pointed at an EventBridge that never answers.
-  const eventBridge = createAwsClient(EventBridgeClient, { deadlines: PUBLISH_CALL_DEADLINES, extra: { ...awsClientConfig(), endpoint: hung.url } });
+  const eventBridge = createAwsClient(EventBridgeClient, { deadlines: PROCESSOR_DEADLINES.sdk, extra: { ...awsClientConfig(), endpoint: hung.url } });
   cleanups.push(async () => eventBridge.destroy());
   const logs: string[] = [];
   const record = (message: string, ...attributes: Record<string, unknown>[]): void => {
@@ -126,7 +127,7 @@ it('answers before the deadline when PostgreSQL accepts connections and never an
 
 it('refuses to start publishing with less time left than a call can take', () => {
   // The figure every budget check of the processor's publisher uses: 2 attempts x (0.5 s + 1.5 s) + 0.5 s backoff.
-  expect(worstCaseCallMs(PUBLISH_CALL_DEADLINES)).toBe(4_500);
+  expect(worstCaseCallMs(PROCESSOR_DEADLINES.sdk)).toBe(4_500);
 });
 
 it('does not start reading the risk limits with less time left than the read can take', async () => {

@@ -8,7 +8,8 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSRecord } from 'aws-lambda';
 import { sqsFifoRecord } from '../../support/aws-contracts/lambda-events';
 import { processorSettingsFromEnv, ssmRiskLimits } from '../../../lambda/order-processor/config';
-import { decide, parseMessage, storablePayload, UNKNOWN_ACCOUNT, type RiskLimits } from '../../../lambda/order-processor/decide';
+import { decide, parseMessage, storablePayload, UNKNOWN_ACCOUNT } from '../../../lambda/order-processor/decide';
+import type { RiskLimits } from '../../../lambda/shared/runtime-parameters';
 import { ConfigurationError } from '../../../lambda/shared/errors';
 import { awsClientConfig } from '../../support/services';
 

@@ -28,7 +28,7 @@ import { DbPoolManager } from '../../../lambda/shared/db';
 import type { OrderEventDetail } from '../../../lambda/shared/order-events';
 import { ssmRiskLimits } from '../../../lambda/order-processor/config';
 import { createHandler, PROCESSOR_DEADLINES, type MetricsPort, type OrderProcessorDeps, type OrderProcessorHandler } from '../../../lambda/order-processor/handler';
-import { eventBridgePutEvents } from '../../../lambda/order-processor/publisher';
+import { eventBridgePutEvents } from '../../../lambda/shared/event-publisher';
 import { sqsRecordFromMessage } from '../../support/aws-contracts/lambda-events';
 import { awsClientConfig, createTestDatabase, toDbSettings, type PostgresEndpoint } from '../../support/services';
 
@@ -109,6 +109,7 @@ export async function readOrders(endpoint: PostgresEndpoint, accountIds: readonl
 export interface CapturedEvent {
   readonly source: string;
   readonly 'detail-type': string;
+  readonly time: string;
   readonly detail: OrderEventDetail;
 }
 

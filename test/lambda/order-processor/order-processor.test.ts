@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import type { PostgresEndpoint } from '../../support/services';
-import type { PutEventsPort } from '../../../lambda/order-processor/publisher';
-import { eventBridgePutEvents } from '../../../lambda/order-processor/publisher';
+import type { PutEventsPort } from '../../../lambda/shared/event-publisher';
+import { eventBridgePutEvents } from '../../../lambda/shared/event-publisher';
 import {
   createMotoFixture,
   drainAllEvents,

@@ -1,25 +1,25 @@
 /**
  * The session stream consumer against a real EventBridge and SQS API (moto): one SessionChanged event per record,
- * read back from an SQS queue behind a rule on the bus; no session data in them; throttled entries retried within the
- * invocation (a proxy in front of moto gives AWS's throttled answer); changes that cannot be published kept whole.
+ * read back from an SQS queue behind a rule on the bus; no session data in them; a record still throttled after the
+ * publisher's rounds (a proxy in front of moto gives AWS's throttled answer) returned for the stream to retry; changes
+ * that cannot be published kept whole.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, type PutEventsCommandInput, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, type PutEventsCommandInput, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createHandler, SESSION_STREAM_CALL_DEADLINES, type SessionStreamDeps } from '../../../lambda/session-stream/handler';
-import { PLATFORM_EVENT_SOURCE } from '../../../lambda/session-stream/publisher';
 import { REPLAY_MESSAGE_KIND, sqsReplayQueue, type ReplayMessage, type ReplayQueuePort } from '../../../lambda/session-stream/replay';
 import { TTL_PRINCIPAL as CODE_TTL_PRINCIPAL, type SessionChangeKind, type SessionChangedDetail } from '../../../lambda/session-stream/session-change';
 import { createAwsClient, worstCaseCallMs, type CallDeadlines } from '../../../lambda/shared/aws-clients';
 import { eventBridgePutEvents, MAX_ENTRIES_PER_CALL, type PutEventsPort } from '../../../lambda/shared/event-publisher';
 import { jsonObjectText } from '../../../lambda/shared/json-text';
 import type { LogPort } from '../../../lambda/shared/observability';
-import { ORDER_EVENT_SOURCE } from '../../../lambda/shared/order-events';
+import { PLATFORM_EVENT_SOURCE } from '../../../lambda/shared/platform-events';
 import type { Session } from '../../../lambda/shared/session-item';
-import { putEventsAnswer, throttledPutEventsEntry } from '../../support/aws-contracts/eventbridge';
+import { throttledPutEventsEntry } from '../../support/aws-contracts/eventbridge';
 import { dynamoDbStreamRecord, TTL_PRINCIPAL } from '../../support/aws-contracts/lambda-events';
-import { startFaultProxy, type FaultProxy } from '../../support/faults/http-fault-proxy';
+import { startRefusingEventBridge, type RefusingEventBridge } from '../../support/faults/refusing-event-bridge';
 import { lambdaContext } from '../../support/lambda-context';
 import { awsClientConfig } from '../../support/services';
 
@@ -279,7 +279,7 @@ describe('publishing', () => {
     expect(event?.detail.occurredAt).toBe('2031-01-01T00:00:00.000Z');
   });
 
-  it('sends at most 10 entries per PutEvents call', async () => {
+  it('publishes a stream batch together: 21 records in 3 calls of at most 10', async () => {
     const records = Array.from({ length: 2 * MAX_ENTRIES_PER_CALL + 1 }, () => record('INSERT', undefined, session()));
     const response = await consumer()(streamEvent(records));
     expect(response.batchItemFailures).toEqual([]);
@@ -287,78 +287,33 @@ describe('publishing', () => {
     const events = await receiveEvents(records.length);
     expect(new Set(events.map((event) => event.detail.streamEventId))).toEqual(new Set(records.map((value) => value.eventID)));
   });
-
-  it('uses the same source as the order events, which the bus rules match', () => {
-    expect(PLATFORM_EVENT_SOURCE).toBe(ORDER_EVENT_SOURCE);
-  });
 });
 
 describe('throttled entries', () => {
-  const PUT_EVENTS = 'AWSEvents.PutEvents';
-  let proxy: FaultProxy | undefined;
+  let bus: RefusingEventBridge | undefined;
 
   afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
+    await bus?.close();
+    bus = undefined;
   });
 
   /** The stream record an entry was made from. */
   const streamEventIdOf = (entry: PutEventsRequestEntry): string => (JSON.parse(required(entry.Detail)) as SessionChangedDetail).streamEventId;
 
-  /**
-   * EventBridge through a proxy that marks the entries `throttle` picks ThrottlingException: the other entries of the
-   * call are forwarded to moto (which never throttles) and its results put back in their positions, so the answer is
-   * AWS's documented partial failure.
-   */
-  async function throttlingEventBridge(throttle: (callOrdinal: number, streamEventId: string) => boolean): Promise<{ putEvents: PutEventsPort; proxy: FaultProxy }> {
-    const started = await startFaultProxy(awsClientConfig().endpoint, (call) => {
-      if (call.target !== PUT_EVENTS) return { kind: 'pass' };
-      return {
-        kind: 'answer',
-        answer: async (forward) => {
-          const request = JSON.parse(call.body) as { Entries: PutEventsRequestEntry[] };
-          const throttled = request.Entries.map((entry) => throttle(call.ordinal, streamEventIdOf(entry)));
-          const kept = request.Entries.filter((_entry, index) => throttled[index] !== true);
-          const accepted: PutEventsResultEntry[] =
-            kept.length === 0 ? [] : (JSON.parse((await forward(JSON.stringify({ ...request, Entries: kept }))).body) as { Entries: PutEventsResultEntry[] }).Entries;
-          const results = request.Entries.map((_entry, index) => (throttled[index] === true ? throttledPutEventsEntry() : required(accepted.shift())));
-          return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: putEventsAnswer(results) };
-        },
-      };
-    });
-    proxy = started;
-    const client = createAwsClient(EventBridgeClient, { deadlines: MOTO_DEADLINES, extra: { ...awsClientConfig(), endpoint: started.endpoint } });
-    return { putEvents: eventBridgePutEvents(client), proxy: started };
+  /** EventBridge answering ThrottlingException for the entries `throttle` picks (the publisher's own retries are in event-publisher.test.ts). */
+  async function throttlingEventBridge(throttle: (callOrdinal: number, streamEventId: string) => boolean): Promise<RefusingEventBridge> {
+    bus = await startRefusingEventBridge((ordinal, entry) => (throttle(ordinal, streamEventIdOf(entry)) ? throttledPutEventsEntry() : undefined), MOTO_DEADLINES);
+    return bus;
   }
-
-  const entriesOf = (call: { body: string }): PutEventsRequestEntry[] => (JSON.parse(call.body) as { Entries: PutEventsRequestEntry[] }).Entries;
-
-  it('retries a throttled entry within the invocation, with backoff, and publishes every event once', async () => {
-    const records = [0, 1, 2].map(() => record('INSERT', undefined, session()));
-    const waits: number[] = [];
-    const { putEvents, proxy: faults } = await throttlingEventBridge((ordinal, id) => ordinal === 1 && id === records[1]?.eventID);
-    const response = await consumer({ putEvents, retry: { ...FAST_RETRY, sleep: async (ms) => void waits.push(ms) } })(streamEvent(records));
-
-    expect(response.batchItemFailures).toEqual([]);
-    const calls = faults.calls(PUT_EVENTS);
-    expect(calls).toHaveLength(2);
-    // The second round carries only the throttled entry.
-    expect(entriesOf(required(calls[1])).map(streamEventIdOf)).toEqual([records[1]?.eventID]);
-    // Full jitter of the first backoff window (base 100 ms) with random() = 0.5.
-    expect(waits).toEqual([50]);
-    const events = await receiveEvents(records.length);
-    expect(events.map((event) => event.detail.streamEventId).sort()).toEqual(records.map((value) => value.eventID).sort());
-    expect(await receiveReplays()).toEqual([]);
-  });
 
   it('returns a record still throttled after the last round as a batch failure, and logs its full change (no data)', async () => {
     const records = [record('INSERT', undefined, session()), record('MODIFY', session(), session({ version: 2 }))];
     const logger = recordingLogger();
-    const { putEvents, proxy: faults } = await throttlingEventBridge((_ordinal, id) => id === records[1]?.eventID);
-    const response = await consumer({ putEvents, logger, retry: { ...FAST_RETRY, maxAttempts: 3 } })(streamEvent(records));
+    const throttling = await throttlingEventBridge((_ordinal, id) => id === records[1]?.eventID);
+    const response = await consumer({ putEvents: throttling.putEvents, logger, retry: { ...FAST_RETRY, maxAttempts: 3 } })(streamEvent(records));
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(required(records[1])) }]);
-    expect(faults.calls(PUT_EVENTS)).toHaveLength(3);
+    expect(throttling.entriesOfCalls()).toHaveLength(3);
     // Transient: left to the event source's retries, not parked (the failure queue would alarm on a blip).
     expect(await receiveReplays()).toEqual([]);
     const line = logger.lines.find((entry) => entry.level === 'error');
@@ -372,13 +327,13 @@ describe('throttled entries', () => {
     expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
   });
 
-  it('does not start a round the invocation has no time left for', async () => {
+  it("bounds the publisher's rounds by the invocation's own time and the handler's reserve", async () => {
     const records = [record('INSERT', undefined, session()), record('INSERT', undefined, session())];
-    const { putEvents, proxy: faults } = await throttlingEventBridge((_ordinal, id) => id === records[0]?.eventID);
+    const throttling = await throttlingEventBridge((_ordinal, id) => id === records[0]?.eventID);
     // Exactly one call's worst case plus the handler's reserve: the first round starts, a backoff would not fit.
     const context = lambdaContext('session-stream', worstCaseCallMs(MOTO_DEADLINES) + 500);
-    const response = await consumer({ putEvents }, context)(streamEvent(records));
-    expect(faults.calls(PUT_EVENTS)).toHaveLength(1);
+    const response = await consumer({ putEvents: throttling.putEvents }, context)(streamEvent(records));
+    expect(throttling.entriesOfCalls()).toHaveLength(1);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: sequenceOf(required(records[0])) }]);
     await receiveEvents(1);
   });

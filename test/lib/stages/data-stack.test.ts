@@ -349,7 +349,13 @@ describe('buckets', () => {
 describe('runtime parameters', () => {
   it('keeps the kill switch and the notional limit under /trading/{suffix}/', () => {
     data.hasResourceProperties('AWS::SSM::Parameter', { Name: '/trading/test/orders/trading-enabled', Type: 'String', Value: 'true', AllowedPattern: '^(true|false)$' });
-    data.hasResourceProperties('AWS::SSM::Parameter', { Name: '/trading/test/orders/max-order-notional', Type: 'String', Value: '100000.00' });
+    data.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/trading/test/orders/max-order-notional',
+      Type: 'String',
+      Value: '100000.00',
+      // SSM refuses a value the functions would not parse (lambda/shared/runtime-parameters.ts).
+      AllowedPattern: '^(0|[1-9][0-9]{0,15})(\\.[0-9]{1,2})?$',
+    });
   });
 });
 

@@ -319,6 +319,53 @@ describe('alert topic and dashboard', () => {
   });
 });
 
+/** The composite's children, by alarm purpose (`alarm-{purpose}-us-east-1-test`), resolved from its rule's references. */
+function compositeChildren(): string[] {
+  const [composite] = Object.values(service.findResources('AWS::CloudWatch::CompositeAlarm'));
+  const rule = JSON.stringify(composite?.Properties.AlarmRule);
+  const referenced = [...rule.matchAll(/\{"Fn::GetAtt":\["([^"]+)","Arn"\]\}/g)].map((match) => match[1] ?? '');
+  // Only ORs of ALARM states: the docs' "any of these" reading of the rule.
+  expect(rule.match(/ALARM\(/g)).toHaveLength(referenced.length);
+  expect(rule).not.toMatch(/ AND |NOT |OK\(|INSUFFICIENT_DATA\(/);
+  const alarms = service.findResources('AWS::CloudWatch::Alarm');
+  return referenced.map((logicalId) => String(alarms[logicalId]?.Properties.AlarmName).replace(/^alarm-/, '').replace(/-us-east-1-test$/, '')).sort();
+}
+
+const doc = (name: string): string => fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', name), 'utf8');
+const kebabNames = (text: string): string[] => [...text.matchAll(/`([a-z0-9]+(?:-[a-z0-9]+)+)`/g)].map((match) => match[1] ?? '');
+
+describe('the docs name exactly the composite\'s children', () => {
+  let children: string[];
+  beforeAll(() => {
+    children = compositeChildren();
+  });
+
+  it('has the critical alarms as children', () => {
+    expect(children).toEqual(expect.arrayContaining(['health-check-status', 'orders-failed', 'orders-stuck-account', 'aurora-cpu']));
+  });
+
+  it('runbook: the platform-degraded section lists them, with their count', () => {
+    const runbook = doc('runbook.md');
+    const section = runbook.slice(runbook.indexOf('<a id="platform-degraded"></a>'), runbook.indexOf('<a id="health-check-status"></a>'));
+    const listed = /- \*\*Children:\*\*([\s\S]*?)\n- \*\*/.exec(section)?.[1] ?? '';
+    expect(kebabNames(listed).map((name) => name.replace(/^alarm-/, '')).sort()).toEqual(children);
+    expect(section).toContain(`exactly these ${children.length} alarms`);
+  });
+
+  it('architecture: the detection row lists them, with their count', () => {
+    const row = doc('architecture.md').split('\n').find((line) => line.startsWith('| Detection |')) ?? '';
+    const [, components = ''] = row.split(' | ');
+    const listed = components.slice(components.indexOf('critical alarms:'));
+    expect(kebabNames(listed).sort()).toEqual(children);
+    expect(components).toContain(`over the ${children.length} critical alarms`);
+  });
+
+  it('availability: the rows marked critical are exactly them', () => {
+    const rows = doc('availability.md').split('\n').filter((line) => line.startsWith('| `') && line.endsWith('| yes |'));
+    expect(rows.flatMap((row) => kebabNames(row.split(' | ')[0] ?? '')).sort()).toEqual(children);
+  });
+});
+
 describe('runbook coverage', () => {
   it('every alarm links to a runbook section that exists', () => {
     const runbook = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'runbook.md'), 'utf8');
@@ -329,5 +376,18 @@ describe('runbook coverage', () => {
       .map((description) => /docs\/runbook\.md#([a-z0-9-]+)/.exec(description)?.[1] ?? `(no runbook link in "${description}")`)
       .filter((anchor) => !runbook.includes(`<a id="${anchor}"></a>`));
     expect(missing).toEqual([]);
+  });
+
+  it('every alarm section says in its own words whether a rollback helps', () => {
+    const runbook = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'runbook.md'), 'utf8');
+    const sections = runbook.split('\n### ').slice(1).filter((section) => section.startsWith('alarm-'));
+    expect(sections.length).toBeGreaterThan(20);
+    const advice = sections.map((section) => {
+      const lines = [...section.matchAll(/\n- \*\*Roll back:\*\* ((?:.|\n {2})*)/g)].map((match) => (match[1] ?? '').replace(/\s+/g, ' '));
+      return { heading: section.split('\n')[0] ?? '', lines };
+    });
+    expect(advice.filter((section) => section.lines.length !== 1).map((section) => section.heading)).toEqual([]);
+    const texts = advice.map((section) => section.lines[0] ?? '');
+    expect(texts.filter((text, index) => texts.indexOf(text) !== index)).toEqual([]);
   });
 });

@@ -10,7 +10,12 @@ import type { PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
  * ErrorCode and ErrorMessage and no EventId; ThrottlingException and InternalFailure are the documented retryable codes.
  */
 export function throttledPutEventsEntry(): PutEventsResultEntry {
-  return { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' };
+  return refusedPutEventsEntry('ThrottlingException', 'Rate exceeded');
+}
+
+/** A result entry EventBridge refused with `code` (same page: ErrorCode and ErrorMessage, no EventId). */
+export function refusedPutEventsEntry(code: string, message: string): PutEventsResultEntry {
+  return { ErrorCode: code, ErrorMessage: message };
 }
 
 /**

@@ -18,12 +18,16 @@ function processesUnder(dir: string): string[] {
     .filter((line) => line.includes(dir) && !line.includes('ps -eo'));
 }
 
+/** The child of the running case: a case that fails before its own kill must not leave it holding the run open. */
+let started: ChildProcess | undefined;
+
 function startChild(tmp: string): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD], {
     cwd: ROOT,
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started = child;
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -45,7 +49,21 @@ describe('a test run killed with SIGKILL', () => {
     // initdb runs as the postgres user when the suite runs as root: it must be able to enter the directory.
     fs.chmodSync(tmp, 0o755);
   });
-  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterEach(async () => {
+    // A case that failed before its own kill: Jest would wait for the child ("did not exit one second after the test
+    // run has completed"). Its watchdog stops what it started, as in the cases; the files go only after that, since
+    // the watchdog needs the data directory to stop the server.
+    const child = started;
+    started = undefined;
+    try {
+      if (child !== undefined && child.exitCode === null && !child.killed) {
+        child.kill('SIGKILL');
+        await until(`no process under ${tmp} after the cleanup kill`, () => processesUnder(tmp).length === 0, 30_000);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 40_000);
 
   /** What the services created under the child's TMPDIR (ts-node's compile cache lives there too, and is not ours). */
   const serverFiles = (): string[] => fs.readdirSync(tmp).filter((entry) => entry.startsWith('trading-test-'));

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isJsonObject } from '../../../lambda/shared/json';
 import { TestServiceError } from './process-utils';
 
 /** process.env key holding the whole record as JSON; jest workers inherit env set by globalSetup. */
@@ -89,7 +90,7 @@ function parseState(json: string, source: string): ServicesState {
   } catch (err) {
     throw new TestServiceError(`Test services record in ${source} is not valid JSON`, { cause: err });
   }
-  if (!isRecord(value) || value['version'] !== 1 || !isRecord(value['postgres']) || !isRecord(value['aws'])) {
+  if (!isJsonObject(value) || value['version'] !== 1 || !isJsonObject(value['postgres']) || !isJsonObject(value['aws'])) {
     throw new TestServiceError(`Test services record in ${source} has an unexpected shape; rerun jest to recreate it`);
   }
   const postgres = value['postgres'];
@@ -99,16 +100,12 @@ function parseState(json: string, source: string): ServicesState {
     typeof postgres['port'] !== 'number' ||
     typeof postgres['host'] !== 'string' ||
     typeof aws['endpoint'] !== 'string' ||
-    !isRecord(control) ||
+    !isJsonObject(control) ||
     typeof control['dataDir'] !== 'string'
   ) {
     throw new TestServiceError(`Test services record in ${source} is missing endpoints; rerun jest to recreate it`);
   }
   // The checks above cover every field a reader depends on; the writer is this harness, so the rest follows.
   return value as unknown as ServicesState;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

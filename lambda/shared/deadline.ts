@@ -1,8 +1,9 @@
 /**
  * Bounds one outside call in time: the call gets an AbortSignal that fires at the deadline, and the caller gets a
- * DeadlineExceededError then even if the call ignores the signal, so one hung dependency cannot stall the run.
+ * DeadlineExceededError then even if the call ignores the signal, so one hung dependency cannot stall the caller (the
+ * health monitor's run, the health check's verdict).
  */
-import { AppError } from '../shared/errors';
+import { AppError } from './errors';
 
 /** An operation did not finish within its time limit; `what` names it for the alert and the logs. */
 export class DeadlineExceededError extends AppError {
