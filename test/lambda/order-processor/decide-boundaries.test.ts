@@ -133,6 +133,8 @@ describe('parseMessage: the key of a message', () => {
   });
 
   it('uses placeholders for a body that is JSON but not an object, or not JSON', () => {
+    // '?' is in no valid account id, so the placeholder can never be a real account's.
+    expect(UNKNOWN_ACCOUNT).toBe('?unknown');
     const placeholders = { accountId: UNKNOWN_ACCOUNT, clientOrderId: 'sqs-msg-1' };
     for (const body of ['null', '[1]', '"ACC-1"', '42', 'not json', '{"accountId": 7, "clientOrderId": null}']) {
       expect(parseMessage(record(body, {}), NOW).key).toEqual(placeholders);
