@@ -15,11 +15,17 @@ module.exports = {
   testEnvironment: handlers.testEnvironment,
   transform: handlers.transform,
   rootDir: __dirname,
-  roots: ['<rootDir>/test/lambda'],
+  roots: ['<rootDir>/test/lambda', '<rootDir>/test/scripts'],
   testMatch: [
     '<rootDir>/test/lambda/order-processor/decide.test.ts',
+    '<rootDir>/test/lambda/order-processor/decide-boundaries.test.ts',
     '<rootDir>/test/lambda/order-processor/process-batch.test.ts',
+    // The order schema module: the schema, the validation around the generated validator, its messages, decimals.
     '<rootDir>/test/lambda/shared/order-schema.test.ts',
+    '<rootDir>/test/lambda/shared/schema-errors.test.ts',
+    '<rootDir>/test/lambda/shared/decimal.test.ts',
+    // The committed validator is what the schema generates: the one test that sees a change to the schema's text.
+    '<rootDir>/test/scripts/generate-validators.test.ts',
     '<rootDir>/test/lambda/shared/retry.test.ts',
   ],
 };

@@ -4,7 +4,8 @@
  * workers and every mutant run share one PostgreSQL and one moto (jest.mutation.config.js has no globalSetup), and
  * stops them afterwards, also when Stryker fails or the run is interrupted (the services' own exit handlers and
  * watchdog). Exits with Stryker's status: non-zero when the score is under the break threshold.
- * STRYKER_MUTATE=path[,path] narrows the run to some files, for iterating on one module.
+ * STRYKER_MUTATE=path[,path] narrows the run to some files, for iterating on one module; further arguments go to
+ * Stryker as they are (`npm run test:mutation -- --tempDirName .stryker-tmp/second` for a second run beside a first).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -14,7 +15,13 @@ async function main(): Promise<number> {
   await startServices();
   try {
     const only = process.env['STRYKER_MUTATE'];
-    const args = ['stryker', 'run', 'stryker.config.json', ...(only === undefined || only === '' ? [] : ['--mutate', only])];
+    const args = [
+      'stryker',
+      'run',
+      'stryker.config.json',
+      ...(only === undefined || only === '' ? [] : ['--mutate', only]),
+      ...process.argv.slice(2),
+    ];
     const result = spawnSync('npx', args, {
       cwd: path.join(__dirname, '..'),
       stdio: 'inherit',

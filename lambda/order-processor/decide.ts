@@ -250,7 +250,7 @@ function sequenceNumberOf(record: SQSRecord): string | null {
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
+  return value === '' ? undefined : value;
 }
 
 function sentAt(record: SQSRecord): Date | undefined {

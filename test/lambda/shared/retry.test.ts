@@ -3,7 +3,10 @@
  * Sleep and randomness are injected, so the test is exact and takes no wall-clock time.
  */
 import { ConfigurationError, TransientError, ValidationError } from '../../../lambda/shared/errors';
-import { backoffDelay, retry, type RetryOptions } from '../../../lambda/shared/retry';
+import { backoffDelay, defaultSleep, retry, type RetryOptions } from '../../../lambda/shared/retry';
+
+/** More sleeps than any test asks for: a retry loop that does not stop fails at once instead of running on. */
+const SLEEP_LIMIT = 50;
 
 function recorder(random: () => number = () => 0.5): { options: RetryOptions; sleeps: number[] } {
   const sleeps: number[] = [];
@@ -15,6 +18,7 @@ function recorder(random: () => number = () => 0.5): { options: RetryOptions; sl
       maxDelayMs: 1_000,
       sleep: async (ms) => {
         sleeps.push(ms);
+        if (sleeps.length > SLEEP_LIMIT) throw new Error(`retry slept ${sleeps.length} times: it does not stop`);
       },
       random,
     },
@@ -157,6 +161,42 @@ describe('retry', () => {
     await expect(retry(operation, { ...options, maxAttempts: 0 })).rejects.toThrow(
       new ConfigurationError('retry maxAttempts must be an integer >= 1, got 0'),
     );
-    await expect(retry(operation, { ...options, baseDelayMs: -1 })).rejects.toThrow(/baseDelayMs=-1/);
+    await expect(retry(operation, { ...options, maxAttempts: 1.5 })).rejects.toThrow(/got 1\.5$/);
+    await expect(retry(operation, { ...options, baseDelayMs: -1 })).rejects.toThrow(
+      new ConfigurationError('retry delays must be >= 0, got baseDelayMs=-1 maxDelayMs=1000'),
+    );
+    await expect(retry(operation, { ...options, maxDelayMs: -1 })).rejects.toThrow(/maxDelayMs=-1$/);
+    await expect(retry(operation, { ...options, baseDelayMs: Number.NaN })).rejects.toThrow(/baseDelayMs=NaN/);
+    await expect(retry(operation, { ...options, maxDelayMs: Number.NaN })).rejects.toThrow(/maxDelayMs=NaN/);
+  });
+
+  it('accepts zero delays (retry at once) as the lower bound', async () => {
+    const { options, sleeps } = recorder();
+    const { operation, calls } = flaky(2);
+    await expect(retry(operation, { ...options, baseDelayMs: 0 })).resolves.toBe('ok');
+    await expect(retry(flaky(1).operation, { ...options, maxDelayMs: 0 })).resolves.toBe('ok');
+    expect(calls).toEqual([1, 2, 3]);
+    expect(sleeps).toEqual([0, 0, 0]);
+  });
+
+  it('waits with the real clock when no sleep is given', async () => {
+    const { operation, calls } = flaky(1);
+    const started = performance.now();
+    // random 0.999999 with a 40 ms window: the one wait is 39 ms.
+    await expect(retry(operation, { maxAttempts: 2, baseDelayMs: 40, maxDelayMs: 40, random: () => 0.999999 })).resolves.toBe('ok');
+    expect(calls).toEqual([1, 2]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+  });
+});
+
+describe('defaultSleep', () => {
+  it('resolves after the given time, not before and not never', async () => {
+    const started = performance.now();
+    const woke = await Promise.race([
+      defaultSleep(30).then(() => 'woke'),
+      new Promise((resolve) => setTimeout(() => resolve('still asleep after 1 s'), 1_000)),
+    ]);
+    expect(woke).toBe('woke');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
   });
 });
