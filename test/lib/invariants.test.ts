@@ -256,7 +256,7 @@ describe('every synthesized template', () => {
 });
 
 describe('locked runtime dependencies', () => {
-  it('gives every platform function the Powertools layer of the pinned version, resolved from AWS\'s public parameter', () => {
+  it('gives every platform function the Powertools layer of the pinned version, resolved from the public parameter AWS publishes', () => {
     const expected = powertoolsLayerParameterName(pinnedPowertoolsVersion());
     const functions = stages.flatMap(({ templates }) =>
       templates.flatMap(({ stackName, template }) =>
