@@ -254,10 +254,11 @@ describe('parseMessage: input nothing foresaw', () => {
 });
 
 describe('decide: the rows', () => {
-  const parsedLimit = parseMessage(record(JSON.stringify(limitOrder)), NOW);
+  // Parsed inside each test: code run while jest collects the tests would count as static (npm run test:mutation).
+  const parsedLimit = () => parseMessage(record(JSON.stringify(limitOrder)), NOW);
 
   it('writes every column of an accepted LIMIT order, with its notional and content hash', () => {
-    expect(decide(parsedLimit, OPEN, LATER)).toEqual({
+    expect(decide(parsedLimit(), OPEN, LATER)).toEqual({
       accountId: 'ACC-1',
       clientOrderId: 'c-1',
       symbol: 'MSFT',
@@ -286,7 +287,7 @@ describe('decide: the rows', () => {
   });
 
   it('writes a rejected order with all its values and the reason', () => {
-    expect(decide(parsedLimit, { tradingEnabled: true, maxOrderNotional: '31.49' }, LATER)).toMatchObject({
+    expect(decide(parsedLimit(), { tradingEnabled: true, maxOrderNotional: '31.49' }, LATER)).toMatchObject({
       symbol: 'MSFT',
       quantity: '10.50',
       limitPrice: '3.0',
@@ -295,8 +296,8 @@ describe('decide: the rows', () => {
       rejectReason: 'Order notional 31.5 (quantity 10.50 x limitPrice 3.0) exceeds the maximum order notional 31.49',
       requestPayload: null,
     });
-    expect(decide(parsedLimit, { tradingEnabled: true, maxOrderNotional: '31.5' }, LATER).status).toBe('ACCEPTED');
-    expect(decide(parsedLimit, { tradingEnabled: false, maxOrderNotional: '100' }, LATER)).toMatchObject({
+    expect(decide(parsedLimit(), { tradingEnabled: true, maxOrderNotional: '31.5' }, LATER).status).toBe('ACCEPTED');
+    expect(decide(parsedLimit(), { tradingEnabled: false, maxOrderNotional: '100' }, LATER)).toMatchObject({
       status: 'REJECTED',
       rejectReason: 'Trading is disabled by the operator kill switch: no orders are accepted',
       notional: '31.5',
@@ -328,11 +329,11 @@ describe('decide: the rows', () => {
   });
 
   it('refuses to decide a valid order without limits (a programming error, not a rejection)', () => {
-    expect(() => decide(parsedLimit, undefined, LATER)).toThrow(new Error('risk limits are required to decide a valid order'));
+    expect(() => decide(parsedLimit(), undefined, LATER)).toThrow(new Error('risk limits are required to decide a valid order'));
   });
 
   it('builds a rejection without values from any row', () => {
-    const row = decide(parsedLimit, OPEN, LATER);
+    const row = decide(parsedLimit(), OPEN, LATER);
     const { symbol, side, type, quantity, limitPrice, timeInForce, notional, status, rejectReason, requestPayload, ...identity } = row;
     expect([symbol, status, rejectReason, requestPayload]).toEqual(['MSFT', 'ACCEPTED', null, null]);
     expect([side, type, quantity, limitPrice, timeInForce, notional]).toEqual(['BUY', 'LIMIT', '10.50', '3.0', 'FOK', '31.5']);
