@@ -198,6 +198,7 @@ export const TRADING_DISABLED_REASON = 'Trading is disabled by the operator kill
 /** The kill switch first: while trading is off, no order is judged on its merits. */
 function riskRejection(order: ValidatedOrder, orderNotional: string | null, limits: RiskLimits): string | undefined {
   if (!limits.tradingEnabled) return TRADING_DISABLED_REASON;
+  // Stryker disable next-line ConditionalExpression: equivalent: orderNotional is computed for LIMIT orders only (decide), so the type test adds nothing but the narrowing that lets the message name limitPrice.
   if (orderNotional !== null && order.type === 'LIMIT' && compareDecimals(orderNotional, limits.maxOrderNotional) > 0) {
     return (
       `Order notional ${orderNotional} (quantity ${order.quantity} x limitPrice ${order.limitPrice}) ` +

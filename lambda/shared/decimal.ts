@@ -26,19 +26,21 @@ function toScaled(text: string, field: string): ScaledDecimal {
   if (match === null) {
     throw new ValidationError(field, safeText(text), 'must be a plain decimal string such as "12.5" or "-3"');
   }
-  const [, sign = '', integer = '', fraction = ''] = match;
+  // Stryker disable next-line StringLiteral: the pattern's sign and integer groups take part in every match (the sign as ""), so these defaults, there for the type checker, are never used.
+  const [, sign = '', integer = ''] = match;
+  const fraction = match[3] ?? '';
   const magnitude = BigInt(`${integer}${fraction}`);
   return { units: sign === '-' ? -magnitude : magnitude, scale: fraction.length };
 }
 
-/** Canonical text: no trailing fraction zeros, no "-0", at least one integer digit. */
+/** Canonical text: no trailing fraction zeros, no "-0" (a BigInt has no negative zero), at least one integer digit. */
 function fromScaled({ units, scale }: ScaledDecimal): string {
   const negative = units < 0n;
   const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
   const integer = digits.slice(0, digits.length - scale);
   const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
   const magnitude = fraction === '' ? integer : `${integer}.${fraction}`;
-  return negative && magnitude !== '0' ? `-${magnitude}` : magnitude;
+  return negative ? `-${magnitude}` : magnitude;
 }
 
 /** The exact product of two decimal strings, in canonical form ("0.1" x "3" = "0.3", "2.50" x "2" = "5"). */

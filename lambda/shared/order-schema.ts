@@ -116,9 +116,10 @@ const orderProperties: { readonly [K in OrderField]: JsonSchemaDraft04 } = {
 
 /**
  * Source of truth for an order. The LIMIT/MARKET rule is a `oneOf` discriminated by `type` (draft-04 has no
- * if/then) so that API Gateway rejects a priceless LIMIT order at the edge instead of the processor later.
+ * if/then) so that API Gateway rejects a priceless LIMIT order at the edge instead of the processor later. Not exported:
+ * every reader gets its own copy (orderRequestJsonSchema), so no caller can change what another one sees.
  */
-const ORDER_SCHEMA: JsonSchemaDraft04 = deepFreeze({
+const ORDER_SCHEMA: JsonSchemaDraft04 = {
   $schema: DRAFT_04,
   title: 'OrderRequest',
   description: 'an order for POST /v1/orders; quantity and limitPrice are decimal strings, never JSON numbers',
@@ -140,7 +141,7 @@ const ORDER_SCHEMA: JsonSchemaDraft04 = deepFreeze({
       not: { description: 'present', required: ['limitPrice'] },
     },
   ],
-});
+};
 
 /**
  * The schema as a fresh copy: API Gateway's request model, the validator generator's input and order-records' identifier
@@ -148,14 +149,5 @@ const ORDER_SCHEMA: JsonSchemaDraft04 = deepFreeze({
  */
 export function orderRequestJsonSchema(): JsonSchemaDraft04 {
   return structuredClone(ORDER_SCHEMA);
-}
-
-/** Frozen all the way down: a module-level schema that nothing can change by accident. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }
 

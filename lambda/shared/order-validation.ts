@@ -2,10 +2,10 @@
  * Validates an order against ORDER_SCHEMA with the validator ajv compiled from it ahead of time (no schema compilation
  * at cold start, no ajv compiler in the bundle), and reports the first problem as a ValidationError naming the field.
  */
-import { errorMessage, ValidationError } from './errors';
+import type { ValidationError } from './errors';
 import { validateOrderRequest } from './generated/order-request-validator';
 import type { ValidatedOrder } from './order-schema';
-import { safeText, schemaValidationError } from './schema-errors';
+import { schemaValidationError } from './schema-errors';
 
 /** The field name reported for problems with the body as a whole. */
 const ROOT_FIELD = 'order';
@@ -29,20 +29,6 @@ export function parseOrder(input: unknown): ValidatedOrder {
   const result = validateOrder(input);
   if (!result.ok) throw result.error;
   return result.order;
-}
-
-/**
- * Parses a raw body (an SQS message body) and validates it. With duplicate keys JSON.parse keeps the last one,
- * which is then the value validated and used, whatever API Gateway's parser looked at.
- */
-export function parseOrderJson(body: string): ValidatedOrder {
-  let input: unknown;
-  try {
-    input = JSON.parse(body);
-  } catch (err) {
-    throw new ValidationError(ROOT_FIELD, safeText(body), `is not valid JSON: ${errorMessage(err)}`);
-  }
-  return parseOrder(input);
 }
 
 /**

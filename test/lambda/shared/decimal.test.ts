@@ -16,6 +16,8 @@ describe('decimal helpers', () => {
     ['-2', '0.5', '-1'],
     ['-0.5', '0', '0'],
     ['007', '1.10', '7.7'],
+    ['-0.05', '1', '-0.05'],
+    ['-0.001', '-0.5', '0.0005'],
   ])('%s x %s = %s exactly', (left, right, product) => {
     expect(multiplyDecimals(left, right)).toBe(product);
     expect(notional(left, right)).toBe(product);
@@ -48,5 +50,27 @@ describe('decimal helpers', () => {
     expect(isDecimalString(text)).toBe(false);
     expect(() => multiplyDecimals(text, '1')).toThrow(ValidationError);
     expect(() => compareDecimals('1', text)).toThrow(ValidationError);
+  });
+
+  it.each(['0', '-12.50', '007', '187.25', '1'.repeat(100), `0.${'9'.repeat(98)}`])('accepts %p, up to 100 characters', (text) => {
+    expect(isDecimalString(text)).toBe(true);
+    expect(compareDecimals(text, text)).toBe(0);
+    expect(multiplyDecimals(text, '1')).toBe(text === '-12.50' ? '-12.5' : text.replace(/^0+(?=[0-9])/, ''));
+  });
+
+  it('names the operand it refuses, with its value', () => {
+    const refusal = (action: () => unknown): Pick<ValidationError, 'field' | 'value'> => {
+      try {
+        action();
+      } catch (err) {
+        if (err instanceof ValidationError) return { field: err.field, value: err.value };
+        throw err;
+      }
+      throw new Error('nothing was refused');
+    };
+    expect(refusal(() => multiplyDecimals('1e3', '1'))).toEqual({ field: 'left operand', value: '1e3' });
+    expect(refusal(() => multiplyDecimals('1', '.5'))).toEqual({ field: 'right operand', value: '.5' });
+    expect(refusal(() => compareDecimals('+5', '1'))).toEqual({ field: 'left operand', value: '+5' });
+    expect(refusal(() => compareDecimals('1', '5.'))).toEqual({ field: 'right operand', value: '5.' });
   });
 });

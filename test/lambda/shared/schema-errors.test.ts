@@ -156,6 +156,12 @@ describe('schema errors: which problem is reported', () => {
     const schema = object({ n: { type: 'number', minimum: 3 } }, { additionalProperties: false });
     expect(reported(schema, { n: 1, extra: true })).toMatchObject({ field: 'extra' });
   });
+
+  it('a stray field over an unknown keyword that ajv reports before it', () => {
+    // ajv checks maxProperties before additionalProperties; the stray field is still the one reported.
+    const schema = object({ a: text() }, { additionalProperties: false, maxProperties: 1 });
+    expect(reported(schema, { a: 'x', extra: 1 })).toMatchObject({ field: 'extra', reason: 'is not an allowed field (allowed: a)' });
+  });
 });
 
 describe('schema errors: oneOf and anyOf', () => {
