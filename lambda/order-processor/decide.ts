@@ -162,8 +162,8 @@ export function decide(message: ParsedMessage, limits: RiskLimits | undefined, p
   const { order } = message;
   // A MARKET order has no price until it executes, so its notional is unknown here and the max-notional check cannot
   // apply to it; bounding market orders needs a reference price (last trade), which this platform does not have yet.
-  const orderNotional = order.type === 'LIMIT' ? notional(order.quantity, order.limitPrice) : null;
-  const rejectReason = riskRejection(order, orderNotional, limits);
+  const priced = order.type === 'LIMIT' ? { limitPrice: order.limitPrice, notional: notional(order.quantity, order.limitPrice) } : undefined;
+  const rejectReason = riskRejection(order, priced, limits);
   return {
     ...common,
     symbol: order.symbol,
@@ -172,7 +172,7 @@ export function decide(message: ParsedMessage, limits: RiskLimits | undefined, p
     quantity: order.quantity,
     limitPrice: order.type === 'LIMIT' ? order.limitPrice : null,
     timeInForce: order.timeInForce,
-    notional: orderNotional,
+    notional: priced === undefined ? null : priced.notional,
     status: rejectReason === undefined ? 'ACCEPTED' : 'REJECTED',
     rejectReason: rejectReason ?? null,
     requestPayload: null,
@@ -196,12 +196,11 @@ export function rejectedWithoutValues(
 export const TRADING_DISABLED_REASON = 'Trading is disabled by the operator kill switch: no orders are accepted';
 
 /** The kill switch first: while trading is off, no order is judged on its merits. */
-function riskRejection(order: ValidatedOrder, orderNotional: string | null, limits: RiskLimits): string | undefined {
+function riskRejection(order: ValidatedOrder, priced: { readonly limitPrice: string; readonly notional: string } | undefined, limits: RiskLimits): string | undefined {
   if (!limits.tradingEnabled) return TRADING_DISABLED_REASON;
-  // Stryker disable next-line ConditionalExpression: equivalent: orderNotional is computed for LIMIT orders only (decide), so the type test adds nothing but the narrowing that lets the message name limitPrice.
-  if (orderNotional !== null && order.type === 'LIMIT' && compareDecimals(orderNotional, limits.maxOrderNotional) > 0) {
+  if (priced !== undefined && compareDecimals(priced.notional, limits.maxOrderNotional) > 0) {
     return (
-      `Order notional ${orderNotional} (quantity ${order.quantity} x limitPrice ${order.limitPrice}) ` +
+      `Order notional ${priced.notional} (quantity ${order.quantity} x limitPrice ${priced.limitPrice}) ` +
       `exceeds the maximum order notional ${limits.maxOrderNotional}`
     );
   }

@@ -35,7 +35,7 @@ export type ConflictingOrder = NewOrderRow & { readonly messageId: string };
 /** The processor's port to its database. */
 export interface OrderStore {
   save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult>;
-  /** Keeps each conflicting message in order_conflicts, once per SQS message id. */
+  /** Keeps each conflicting message in order_conflicts, once per SQS message id; an empty list sends nothing. */
   recordConflicts(conflicts: readonly ConflictingOrder[], budget: TimeBudget): Promise<void>;
 }
 

@@ -140,8 +140,8 @@ async function recordConflicts(
 ): Promise<StepOutcome & { readonly conflicts: ReadonlyMap<string, ConflictingOrder> }> {
   const conflicts = new Map<string, ConflictingOrder>();
   for (const record of records) {
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent for every result PostgresOrderStore gives with this schema: a record this invocation inserted holds its own row's hash and a refused key has no stored hash, so the hash comparison below skips both anyway; the guard says why and saves the lookups.
-    if (failed.has(record.messageId) || stored.insertedBy.has(record.messageId)) continue;
+    // A record this invocation inserted holds its own row's hash, so the comparison below passes it by.
+    if (failed.has(record.messageId)) continue;
     const row = stored.decided.get(record.messageId);
     const storedHash = stored.storedHashes.get(record.messageId);
     if (row === undefined || storedHash === undefined || storedHash === null || storedHash === row.contentHash) continue;
@@ -152,9 +152,8 @@ async function recordConflicts(
       clientOrderId: row.clientOrderId,
     });
   }
-  // Stryker disable next-line ConditionalExpression: equivalent: PostgresOrderStore.recordConflicts returns without a statement for an empty list, so calling it changes nothing observable; the early return keeps that out of the store's contract.
-  if (conflicts.size === 0) return { conflicts, failures: new Map() };
   try {
+    // With no conflicts the store sends no statement (OrderStore.recordConflicts).
     await ports.store.recordConflicts([...conflicts.values()], budget);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(errorMessage(err));

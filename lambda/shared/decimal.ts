@@ -26,9 +26,8 @@ function toScaled(text: string, field: string): ScaledDecimal {
   if (match === null) {
     throw new ValidationError(field, safeText(text), 'must be a plain decimal string such as "12.5" or "-3"');
   }
-  // Stryker disable next-line StringLiteral: the pattern's sign and integer groups take part in every match (the sign as ""), so these defaults, there for the type checker, are never used.
-  const [, sign = '', integer = ''] = match;
-  const fraction = match[3] ?? '';
+  // The sign and integer groups take part in every match (the sign as ""); only the fraction group can be absent.
+  const [, sign, integer, fraction = ''] = match as unknown as readonly [string, string, string, string | undefined];
   const magnitude = BigInt(`${integer}${fraction}`);
   return { units: sign === '-' ? -magnitude : magnitude, scale: fraction.length };
 }

@@ -55,6 +55,8 @@ beforeAll(async () => {
     // Rules only this database knows, each standing for a way PostgreSQL can fail one record of a batch:
     // a key it refuses even in the reduced form,
     await client.query("ALTER TABLE orders ADD CONSTRAINT test_no_refused_key CHECK (client_order_id <> 'refused-key')");
+    // a message whose row it refuses, full and reduced, while another message's row of the same key is accepted,
+    await client.query("ALTER TABLE orders ADD CONSTRAINT test_no_refused_message CHECK (sqs_message_id NOT LIKE '%-refused')");
     // a row that is not there when read back (a BEFORE trigger that skips the insert),
     await client.query(`CREATE FUNCTION test_skip_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`);
     await client.query(
@@ -510,6 +512,29 @@ describe('records the database fails on their own', () => {
       },
     ]);
     expect(sentSince(mark)).toEqual([['OrderAccepted a-1', 'OrderAccepted b-1']]);
+  });
+
+  it('records no conflict for a record that failed, even when another message stored its key with other content', async () => {
+    const run = tag();
+    const a = `A-${run}`;
+    const log = logRecorder();
+
+    const { response } = await processOrderBatch(
+      {
+        Records: [
+          recordOf(`${run}-1-refused`, orderBody({ accountId: a, clientOrderId: 'k-1', side: 'SELL' })),
+          recordOf(`${run}-2`, orderBody({ accountId: a, clientOrderId: 'k-1', side: 'BUY' })),
+        ],
+      },
+      portsFor(log),
+      ample,
+    );
+
+    // The refused message fails and SQS delivers it again; its conflict, if it is one, is recorded on that delivery.
+    expect(failedIds(response)).toContain(`${run}-1-refused`);
+    expect((await readOrders(endpoint, [a])).map((row) => [row.client_order_id, row.side])).toEqual([['k-1', 'BUY']]);
+    expect(await conflictRows(a)).toEqual([]);
+    expect(log.lines.map((line) => line.message)).not.toContain('clientOrderId reused for a different order; the stored order stands');
   });
 
   it('fails a record whose row is missing after the insert, and holds back the rest of its account', async () => {
