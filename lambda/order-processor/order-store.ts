@@ -167,8 +167,9 @@ export class PostgresOrderStore implements OrderStore {
     return { stored, inserted, failed, contentHashes, storedMessageIds };
   }
 
-  async recordConflicts(conflicts: readonly ConflictingOrder[], budget: TimeBudget): Promise<void> {
-    if (conflicts.length === 0) return;
+  recordConflicts(conflicts: readonly ConflictingOrder[], budget: TimeBudget): Promise<void> {
+    // Called for every batch, nearly always with none: not async, so that case costs no promise but the one returned.
+    if (conflicts.length === 0) return Promise.resolve();
     const column = <T>(read: (conflict: ConflictingOrder) => T): T[] => conflicts.map(read);
     const values = [
       column((conflict) => conflict.accountId),
@@ -179,7 +180,9 @@ export class PostgresOrderStore implements OrderStore {
       column((conflict) => storableBody(conflict.rawBody)),
       column((conflict) => conflict.receivedAt),
     ];
-    await retryWithinBudget(() => this.db.query(INSERT_CONFLICTS, values, { retry: false }), {
+    return retryWithinBudget(async () => {
+      await this.db.query(INSERT_CONFLICTS, values, { retry: false });
+    }, {
       ...this.retry,
       budget,
       reserveMs: this.reserveMs,
@@ -190,7 +193,7 @@ export class PostgresOrderStore implements OrderStore {
     });
   }
 
-  private async saveTogether(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
+  private saveTogether(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
     const values = insertParameters(rows);
     const keys = uniqueKeys(rows);
     let credentialsRefreshed = false;

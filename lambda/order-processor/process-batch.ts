@@ -230,6 +230,12 @@ async function storeBatch(
  * the same way, with every record listed, and the handler can still flush its metrics.
  */
 async function reportWithFifoSemantics(event: SQSEvent, failures: ReadonlyMap<string, Error>): Promise<SQSBatchResponse> {
+  // Nothing failed, so no record is held back either: the common case skips the walk through the records, which cost
+  // about 3 us per record (docs/performance.md). Without the shortcut Powertools gives the same answer.
+  // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent when false or removed, as with no failure Powertools reports no record either (the tests of failed batches kill the other mutants of this line).
+  if (failures.size === 0) {
+    return { batchItemFailures: [] };
+  }
   // One per call: the processor keeps per-batch state, and building it is cheap.
   const processor = new SqsFifoPartialProcessorAsync();
   const recordHandler = async (record: SQSRecord): Promise<void> => {

@@ -280,9 +280,11 @@ export class DbPoolManager {
    * Runs `fn` with a pooled connection. On failure the connection is destroyed rather than returned, since it may
    * be mid-transaction or broken; on a connection-level failure the whole pool is discarded.
    */
-  async withClient<T>(fn: (client: PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
+  withClient<T>(fn: (client: PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
+    // Not async itself, and the live pool taken without awaiting it: each promise costs per call (more with the X-Ray
+    // SDK's async hooks loaded), and this is on every batch's path (docs/performance.md).
     const once = async (): Promise<T> => {
-      const pool = await this.pool();
+      const pool = this.activePool ?? (await this.pool());
       let client: PoolClient;
       try {
         client = await pool.connect();

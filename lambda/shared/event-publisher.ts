@@ -142,6 +142,9 @@ export class EventBridgePublisher implements EventPublisher {
       if (queue === undefined) queues.set(key, { name: event.group ?? event.id, events: [event] });
       else queue.events.push(event);
     }
+    // Every event in a group of its own (one order per account, the usual batch): one round of all of them is the
+    // same thing, without the bookkeeping of rounds.
+    if (queues.size === events.length) return this.publishWithRetries(events, budget);
     // Round r sends the r-th event of every group still going: groups publish side by side, each in its own order.
     while (queues.size > 0) {
       const heads = [...queues.values()].flatMap((queue) => queue.events.slice(0, 1));
@@ -222,7 +225,10 @@ export class EventBridgePublisher implements EventPublisher {
     }
     const chunks: Array<typeof sendable> = [];
     for (let start = 0; start < sendable.length; start += MAX_ENTRIES_PER_CALL) chunks.push(sendable.slice(start, start + MAX_ENTRIES_PER_CALL));
-    for (const sent of await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)))) {
+    // One chunk (up to 10 events, every batch of the order processor's but the largest) is awaited as it is.
+    const [only] = chunks;
+    const results = chunks.length === 1 && only !== undefined ? [await this.sendChunk(only)] : await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)));
+    for (const sent of results) {
       for (const [id, eventId] of sent.published) outcomes.published.set(id, eventId);
       for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
     }

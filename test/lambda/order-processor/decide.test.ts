@@ -213,4 +213,60 @@ describe('ssmRiskLimits (moto SSM)', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(String(error)).toContain(`${prefix}/4/max`);
   });
+
+  describe('the container cache', () => {
+    /** Fresh parameters, a provider that counts its reads, and a clock the test moves. */
+    async function cachedLimits(parameterCacheSeconds: number) {
+      parameterSet += 1;
+      const names = { tradingEnabledParameter: `${prefix}/${parameterSet}/enabled`, maxOrderNotionalParameter: `${prefix}/${parameterSet}/max` };
+      const put = (name: string, value: string) => ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+      await put(names.tradingEnabledParameter, 'true');
+      await put(names.maxOrderNotionalParameter, '1000');
+      const provider = new SSMProvider({ awsSdkV3Client: ssm });
+      const reads: Array<{ name: string; forceFetch: boolean | undefined }> = [];
+      const counting = {
+        get: ((name: string, options?: { forceFetch?: boolean }) => {
+          reads.push({ name, forceFetch: options?.forceFetch });
+          return provider.get(name, options);
+        }) as SSMProvider['get'],
+      };
+      const clock = { now: 1_000_000 };
+      const source = ssmRiskLimits(counting, { ...names, parameterCacheSeconds }, () => clock.now);
+      return { names, put, reads, clock, source };
+    }
+
+    it('keeps the parsed limits for parameterCacheSeconds, shares a read under way, and then reads again past every cache', async () => {
+      const { names, put, reads, clock, source } = await cachedLimits(30);
+      const [first, concurrent] = await Promise.all([source(), source()]);
+      expect(first).toEqual({ tradingEnabled: true, maxOrderNotional: '1000' });
+      expect(concurrent).toBe(first);
+      expect(reads).toHaveLength(2);
+      await put(names.tradingEnabledParameter, 'false');
+      clock.now += 29_999;
+      await expect(source()).resolves.toBe(first);
+      expect(reads).toHaveLength(2);
+      // The window is over on this clock while the provider's own cache, on the real one, would still hold the old
+      // values: the read forces a fetch, so the kill switch bites after parameterCacheSeconds and no later.
+      clock.now += 1;
+      await expect(source()).resolves.toEqual({ tradingEnabled: false, maxOrderNotional: '1000' });
+      expect(reads).toHaveLength(4);
+      expect(reads.every((read) => read.forceFetch === true)).toBe(true);
+    });
+
+    it('does not keep a failed read or a value that does not parse: the next batch reads again', async () => {
+      const { names, put, reads, source } = await cachedLimits(30);
+      await put(names.maxOrderNotionalParameter, '1e6');
+      await expect(source()).rejects.toThrow(/max must be a non-negative decimal string .*"1e6"/);
+      await put(names.maxOrderNotionalParameter, '2000');
+      await expect(source()).resolves.toEqual({ tradingEnabled: true, maxOrderNotional: '2000' });
+      expect(reads).toHaveLength(4);
+    });
+
+    it('reads on every call with a cache of 0 seconds', async () => {
+      const { reads, source } = await cachedLimits(0);
+      await source();
+      await source();
+      expect(reads).toHaveLength(4);
+    });
+  });
 });

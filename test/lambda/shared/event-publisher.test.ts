@@ -210,6 +210,16 @@ describe('ordered per group', () => {
     expect(await onTheBus()).toEqual(['a1', 'b1', 'b2', 'solo']);
   });
 
+  it('sends events that are each alone in their group in one call, and a refusal fails only its own event', async () => {
+    const bus = await refusingBus((_ordinal, entry) => (idOf(entry) === 'f2' ? refusedPutEventsEntry('KMSAccessDeniedException', 'not allowed to use the key') : undefined));
+    // Three groups and an ungrouped event whose id is a group's name: four groups of one.
+    const result = await publisher(bus.putEvents, { ordering: 'per-group' }).publish([event('e1', 'E'), event('f2', 'F'), event('h1', 'X'), event('X')], ROOMY);
+    expect(bus.entriesOfCalls().map((entries) => entries.map(idOf))).toEqual([['e1', 'f2', 'h1', 'X']]);
+    expect([...result.failed.keys()]).toEqual(['f2']);
+    expect(result.failed.get('f2')).toMatchObject({ retryable: false, code: 'KMSAccessDeniedException' });
+    expect([...result.published.keys()].sort()).toEqual(['X', 'e1', 'h1']);
+  });
+
   it('retries a throttled head within its round before its group goes on', async () => {
     const bus = await refusingBus((ordinal, entry) => (ordinal === 1 && idOf(entry) === 'c1' ? throttledPutEventsEntry() : undefined));
     const result = await publisher(bus.putEvents, { ordering: 'per-group' }).publish([event('c1', 'C'), event('c2', 'C'), event('d1', 'D')], ROOMY);
