@@ -95,7 +95,7 @@ function orderRows(results: readonly OrderSeriesResult[]): TableRow[] {
       figure: `Order processor, ${size}`,
       result: line('processor') + split('processor', 'PutEvents'),
       target: '',
-      method: `createHandler wired as deployed (pg pool defaults, SSMProvider 30 s cache, EventBridge client) on a migrated database; PutEvents to a moto bus with no rules; ${drive}; ${batches} timed batches after 5 warm-up, in a loop of their own after the other three paths (moto's server keeps a core busy after answering); parts timed around the pool's withClient and the PutEvents port, other = the rest (parse, validate, decide, events, FIFO report)`,
+      method: `createHandler wired as deployed (pg pool defaults, risk limits read through SSMProvider and kept 30 s, EventBridge client) on a migrated database; PutEvents to a moto bus with no rules; ${drive}; ${batches} timed batches after 5 warm-up, in a loop of their own after the other three paths (moto's server keeps a core busy after answering); parts timed around the pool's withClient and the PutEvents port, other = the rest (parse, validate, decide, events; the Powertools FIFO report only when a record failed)`,
     });
     rows.push({
       figure: `Order processor, ${size}, PutEvents in-process`,

@@ -54,8 +54,8 @@ export type RiskLimitsSource = () => Promise<RiskLimits>;
  *
  * The parsed limits are kept for `parameterCacheSeconds` from the start of the read, here rather than in the
  * provider's cache: a batch within that window then costs one settled promise instead of two provider lookups, two
- * pattern checks and the promises around them (a fifth of the processor's own time per batch of one before
- * 2026-12-02, docs/performance.md). Every read therefore asks the provider with `forceFetch`, so that its cache
+ * pattern checks and the promises around them (17 of the processor's own ~180 us per batch of one before
+ * 2026-12-02, docs/performance.md section 1). Every read therefore asks the provider with `forceFetch`, so that its cache
  * cannot add a second window on top of this one: a flipped kill switch bites within `parameterCacheSeconds`, as
  * documented. Callers that arrive while a read is under way share it; a read that fails, or values that do not
  * parse, are not kept, so the next batch reads again.

@@ -144,7 +144,7 @@ export class EventBridgePublisher implements EventPublisher {
     }
     // Every event in a group of its own (one order per account, the usual batch): one round of all of them is the
     // same thing, without the bookkeeping of rounds.
-    if (queues.size === events.length) return this.publishWithRetries(events, budget);
+    if (events.length > 0 && queues.size === events.length) return this.publishWithRetries(events, budget);
     // Round r sends the r-th event of every group still going: groups publish side by side, each in its own order.
     while (queues.size > 0) {
       const heads = [...queues.values()].flatMap((queue) => queue.events.slice(0, 1));

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -190,10 +191,14 @@ it('stores, decides and publishes a mixed batch per account in record order, log
   ];
   const log = logRecorder();
   const mark = bridge.entriesOfCalls().length;
+  const fifoWalk = jest.spyOn(SqsFifoPartialProcessorAsync.prototype, 'process');
 
   const { response, summary } = await processOrderBatch({ Records: records }, portsFor(log), ample);
 
   expect(response).toEqual({ batchItemFailures: [] });
+  // Nothing failed, so nothing is walked for FIFO semantics (docs/performance.md, section 1).
+  expect(fifoWalk).not.toHaveBeenCalled();
+  fifoWalk.mockRestore();
   expect(summary).toEqual({ batchSize: 4, accepted: 2, rejected: 2, failed: 0, duplicates: 0 });
   expect(log.lines).toEqual([
     {
@@ -334,6 +339,7 @@ it('fails a conflict that cannot be recorded, and holds back the rest of its acc
   await processOrderBatch({ Records: [recordOf(`${run}-1`, order)] }, portsFor(logRecorder()), ample);
   const log = logRecorder();
   const mark = bridge.entriesOfCalls().length;
+  const fifoWalk = jest.spyOn(SqsFifoPartialProcessorAsync.prototype, 'process');
 
   const { response, summary } = await processOrderBatch(
     {
@@ -348,6 +354,9 @@ it('fails a conflict that cannot be recorded, and holds back the rest of its acc
   );
 
   expect(failedIds(response)).toEqual([`${run}-2`, `${run}-4`]);
+  // A failed record: Powertools' FIFO processor decides what else is held back.
+  expect(fifoWalk).toHaveBeenCalledTimes(1);
+  fifoWalk.mockRestore();
   expect(summary).toEqual({ batchSize: 3, accepted: 1, rejected: 0, failed: 2, duplicates: 0 });
   const refused = `conflicts of account ${a} are not accepted here`;
   expect(log.lines).toEqual([
