@@ -145,16 +145,21 @@ function parseMessageUnguarded(record: SQSRecord, now: Date): ParsedMessage {
 
 /** Applies the risk checks to a valid order, or records why an invalid one was rejected. */
 export function decide(message: ParsedMessage, limits: RiskLimits | undefined, processedAt: Date): NewOrderRow {
-  const common = {
-    ...message.key,
-    sqsMessageId: message.messageId,
-    receivedAt: message.receivedAt,
-    processedAt,
-    rawBody: message.rawBody,
-    sequenceNumber: message.sequenceNumber,
-    contentHash: orderContentHash(message),
-  };
-  if (message.kind === 'invalid') return rejectedWithoutValues({ ...common, rejectReason: message.reason, requestPayload: message.requestPayload });
+  const contentHash = orderContentHash(message);
+  if (message.kind === 'invalid') {
+    return rejectedWithoutValues({
+      accountId: message.key.accountId,
+      clientOrderId: message.key.clientOrderId,
+      sqsMessageId: message.messageId,
+      receivedAt: message.receivedAt,
+      processedAt,
+      rawBody: message.rawBody,
+      sequenceNumber: message.sequenceNumber,
+      contentHash,
+      rejectReason: message.reason,
+      requestPayload: message.requestPayload,
+    });
+  }
   if (limits === undefined) {
     // processOrderBatch loads the limits whenever a valid order is present; reaching this is a programming error.
     throw new Error('risk limits are required to decide a valid order');
@@ -164,18 +169,27 @@ export function decide(message: ParsedMessage, limits: RiskLimits | undefined, p
   // apply to it; bounding market orders needs a reference price (last trade), which this platform does not have yet.
   const priced = order.type === 'LIMIT' ? { limitPrice: order.limitPrice, notional: notional(order.quantity, order.limitPrice) } : undefined;
   const rejectReason = riskRejection(order, priced, limits);
+  // Field by field, in one literal (no spreads): every row then has the same shape, which the insert's column readers
+  // rely on to stay fast (docs/performance.md, section 1).
   return {
-    ...common,
+    accountId: message.key.accountId,
+    clientOrderId: message.key.clientOrderId,
     symbol: order.symbol,
     side: order.side,
     type: order.type,
     quantity: order.quantity,
-    limitPrice: order.type === 'LIMIT' ? order.limitPrice : null,
+    limitPrice: priced === undefined ? null : priced.limitPrice,
     timeInForce: order.timeInForce,
     notional: priced === undefined ? null : priced.notional,
     status: rejectReason === undefined ? 'ACCEPTED' : 'REJECTED',
     rejectReason: rejectReason ?? null,
     requestPayload: null,
+    sqsMessageId: message.messageId,
+    receivedAt: message.receivedAt,
+    processedAt,
+    rawBody: message.rawBody,
+    sequenceNumber: message.sequenceNumber,
+    contentHash,
   };
 }
 
@@ -189,7 +203,27 @@ export function rejectedWithoutValues(
     readonly requestPayload: string;
   },
 ): NewOrderRow {
-  return { ...row, symbol: null, side: null, type: null, quantity: null, limitPrice: null, timeInForce: null, notional: null, status: 'REJECTED' };
+  // The same fields in the same order as decide's accepted rows, so that both have one shape.
+  return {
+    accountId: row.accountId,
+    clientOrderId: row.clientOrderId,
+    symbol: null,
+    side: null,
+    type: null,
+    quantity: null,
+    limitPrice: null,
+    timeInForce: null,
+    notional: null,
+    status: 'REJECTED',
+    rejectReason: row.rejectReason,
+    requestPayload: row.requestPayload,
+    sqsMessageId: row.sqsMessageId,
+    receivedAt: row.receivedAt,
+    processedAt: row.processedAt,
+    rawBody: row.rawBody,
+    sequenceNumber: row.sequenceNumber,
+    contentHash: row.contentHash,
+  };
 }
 
 /** The reject reason of every valid order processed while the kill switch is off (docs/runbook.md quotes it). */

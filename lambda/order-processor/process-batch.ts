@@ -57,13 +57,18 @@ interface StepOutcome {
   readonly failures: ReadonlyMap<string, Error>;
 }
 
+/** Shared by the steps that failed nothing; never written to. */
+const NO_FAILURES: ReadonlyMap<string, Error> = new Map();
+
 export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts, budget: TimeBudget): Promise<BatchResult> {
   const records = event.Records;
   const { stored, failures: storeFailures } = await storeBatch(records, ports, budget);
   const failures: RecordFailures = new Map(storeFailures);
 
   if (stored !== undefined) {
-    const { conflicts, failures: conflictFailures } = await recordConflicts(records, stored, ports, budget, failures);
+    const found = findConflicts(records, stored, ports, failures);
+    // Nearly every batch has none: then nothing is sent and nothing awaited (each await costs, docs/performance.md).
+    const { conflicts, failures: conflictFailures } = found.size === 0 ? { conflicts: found, failures: NO_FAILURES } : await recordConflicts(found, ports, budget);
     for (const [messageId, error] of conflictFailures) failures.set(messageId, error);
     const outgoing: OutgoingEvent[] = [];
     // A group with a failed record publishes nothing after it: those records fail too (FIFO), and their events must
@@ -98,7 +103,10 @@ export async function processOrderBatch(event: SQSEvent, ports: OrderBatchPorts,
     for (const [messageId, error] of unpublished) failures.set(messageId, error);
   }
 
-  const response = await reportWithFifoSemantics(event, failures);
+  // Nothing failed, so no record is held back either: the common case skips Powertools' walk through the records,
+  // which cost about 3 us per record (docs/performance.md, section 1). The walk would give the same answer;
+  // process-batch.test.ts proves that it is skipped.
+  const response = failures.size === 0 ? { batchItemFailures: [] } : await reportWithFifoSemantics(event, failures);
   const failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
   for (const record of records) {
     const failure = failures.get(record.messageId);
@@ -127,17 +135,15 @@ interface StoredBatch {
 
 /**
  * Messages whose (accountId, clientOrderId) was already stored with other content: a client reused the id after
- * SQS's 5-minute deduplication window. The stored order stands; the message is kept in order_conflicts and answered
- * with an OrderConflict event. A record whose conflict cannot be recorded fails, so SQS delivers it again; records
- * that `failed` already are left out.
+ * SQS's 5-minute deduplication window. The stored order stands; the message is kept in order_conflicts (see
+ * recordConflicts) and answered with an OrderConflict event. Records that `failed` already are left out.
  */
-async function recordConflicts(
+function findConflicts(
   records: readonly SQSRecord[],
   stored: StoredBatch,
   ports: OrderBatchPorts,
-  budget: TimeBudget,
   failed: ReadonlyMap<string, Error>,
-): Promise<StepOutcome & { readonly conflicts: ReadonlyMap<string, ConflictingOrder> }> {
+): Map<string, ConflictingOrder> {
   const conflicts = new Map<string, ConflictingOrder>();
   for (const record of records) {
     // A record this invocation inserted holds its own row's hash, so the comparison below passes it by.
@@ -152,8 +158,16 @@ async function recordConflicts(
       clientOrderId: row.clientOrderId,
     });
   }
+  return conflicts;
+}
+
+/** Keeps the conflicting messages in order_conflicts. A record whose conflict cannot be recorded fails, so SQS delivers it again. */
+async function recordConflicts(
+  conflicts: ReadonlyMap<string, ConflictingOrder>,
+  ports: OrderBatchPorts,
+  budget: TimeBudget,
+): Promise<StepOutcome & { readonly conflicts: ReadonlyMap<string, ConflictingOrder> }> {
   try {
-    // With no conflicts the store sends no statement (OrderStore.recordConflicts).
     await ports.store.recordConflicts([...conflicts.values()], budget);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(errorMessage(err));
@@ -230,12 +244,6 @@ async function storeBatch(
  * the same way, with every record listed, and the handler can still flush its metrics.
  */
 async function reportWithFifoSemantics(event: SQSEvent, failures: ReadonlyMap<string, Error>): Promise<SQSBatchResponse> {
-  // Nothing failed, so no record is held back either: the common case skips the walk through the records, which cost
-  // about 3 us per record (docs/performance.md, section 1). Without the shortcut Powertools gives the same answer;
-  // process-batch.test.ts proves that the walk is skipped.
-  if (failures.size === 0) {
-    return { batchItemFailures: [] };
-  }
   // One per call: the processor keeps per-batch state, and building it is cheap.
   const processor = new SqsFifoPartialProcessorAsync();
   const recordHandler = async (record: SQSRecord): Promise<void> => {

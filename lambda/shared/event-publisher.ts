@@ -131,9 +131,9 @@ export class EventBridgePublisher implements EventPublisher {
     this.reserveMs = options.reserveMs ?? 1_000;
   }
 
-  async publish(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<PublishResult> {
+  /** Not async itself: the usual batch goes straight to one round (each async layer costs per call, docs/performance.md). */
+  publish(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<PublishResult> {
     if (this.ordering === 'unordered') return this.publishWithRetries(events, budget);
-    const outcomes = noOutcomes();
     // Keyed apart so that an ungrouped event's id cannot meet a group's name.
     const queues = new Map<string, { readonly name: string; events: OutgoingEvent[] }>();
     for (const event of events) {
@@ -145,7 +145,12 @@ export class EventBridgePublisher implements EventPublisher {
     // Every event in a group of its own (one order per account, the usual batch): one round of all of them is the
     // same thing, without the bookkeeping of rounds.
     if (events.length > 0 && queues.size === events.length) return this.publishWithRetries(events, budget);
-    // Round r sends the r-th event of every group still going: groups publish side by side, each in its own order.
+    return this.publishInRounds(queues, budget);
+  }
+
+  /** Round r sends the r-th event of every group still going: groups publish side by side, each in its own order. */
+  private async publishInRounds(queues: Map<string, { readonly name: string; events: OutgoingEvent[] }>, budget: TimeBudget): Promise<PublishResult> {
+    const outcomes = noOutcomes();
     while (queues.size > 0) {
       const heads = [...queues.values()].flatMap((queue) => queue.events.slice(0, 1));
       const round = await this.publishWithRetries(heads, budget);
@@ -212,22 +217,28 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   /** One call per 10 events, all at once: a round's worst case is then one call's, whatever the number of events. */
-  private async sendRound(events: readonly OutgoingEvent[]): Promise<Outcomes> {
-    const outcomes = noOutcomes();
+  private sendRound(events: readonly OutgoingEvent[]): Promise<Outcomes> {
+    const refused = noOutcomes();
     const sendable: Array<{ readonly id: string; readonly entry: PutEventsRequestEntry }> = [];
     for (const event of events) {
       try {
         sendable.push({ id: event.id, entry: this.entryOf(event) });
       } catch (err) {
         // A detail JSON.stringify refuses (a BigInt, a cycle) fails its own event only, and for good.
-        outcomes.failed.set(event.id, new EventPublishError(`the event's detail cannot be serialised: ${errorMessage(err)}`, false, undefined, { cause: err }));
+        refused.failed.set(event.id, new EventPublishError(`the event's detail cannot be serialised: ${errorMessage(err)}`, false, undefined, { cause: err }));
       }
     }
+    // One call with every event in it (up to 10: every batch of the order processor's but the largest): its outcomes
+    // are the round's, with no merging and no promise around it.
+    if (sendable.length > 0 && sendable.length <= MAX_ENTRIES_PER_CALL && refused.failed.size === 0) return this.sendChunk(sendable);
+    return this.sendChunks(sendable, refused);
+  }
+
+  /** The calls of a round side by side, their outcomes merged into `outcomes` (which holds the events not sent). */
+  private async sendChunks(sendable: ReadonlyArray<{ readonly id: string; readonly entry: PutEventsRequestEntry }>, outcomes: Outcomes): Promise<Outcomes> {
     const chunks: Array<typeof sendable> = [];
     for (let start = 0; start < sendable.length; start += MAX_ENTRIES_PER_CALL) chunks.push(sendable.slice(start, start + MAX_ENTRIES_PER_CALL));
-    // One chunk (up to 10 events, every batch of the order processor's but the largest) is awaited as it is.
-    const [only] = chunks;
-    const results = chunks.length === 1 && only !== undefined ? [await this.sendChunk(only)] : await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)));
+    const results = await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)));
     for (const sent of results) {
       for (const [id, eventId] of sent.published) outcomes.published.set(id, eventId);
       for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
