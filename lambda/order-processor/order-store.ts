@@ -2,7 +2,7 @@
  * Writes a whole batch of decided orders with one idempotent multi-row INSERT and reads back the stored rows, retrying
  * transient database faults with backoff (reconnecting after a failover) for as long as the invocation can afford.
  */
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryConfig, QueryResult } from 'pg';
 import { dbAttemptWorstCaseMs, type DbPoolManager } from '../shared/db';
 import { errorMessage, isAuthenticationError, isDataError, isTransientError } from '../shared/errors';
 import type { LogPort } from '../shared/observability';
@@ -119,15 +119,20 @@ export class PostgresOrderStore implements OrderStore {
     this.reserveMs = options.reserveMs ?? 6_000;
   }
 
-  async save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
-    if (rows.length === 0) return { stored: new Map(), inserted: new Set(), failed: new Map(), contentHashes: new Map(), storedMessageIds: new Map() };
+  save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
+    // Not async: one promise less on every batch's path (docs/performance.md, section 1).
+    if (rows.length === 0) return Promise.resolve({ stored: new Map(), inserted: new Set(), failed: new Map(), contentHashes: new Map(), storedMessageIds: new Map() });
+    let saving: Promise<SaveResult>;
     try {
-      return await this.saveTogether(rows, budget);
+      saving = this.saveTogether(rows, budget);
     } catch (err) {
+      saving = Promise.reject(err);
+    }
+    return saving.catch((err: unknown) => {
       if (!isDataError(err)) throw err;
       this.options.logger.warn('the batch insert was refused by the database; storing its orders one by one', { rows: rows.length, error: errorMessage(err) });
       return this.saveEachAlone(rows, budget);
-    }
+    });
   }
 
   /**
@@ -228,13 +233,7 @@ export class PostgresOrderStore implements OrderStore {
  * back, on the same connection and retried together: if the connection dies after the insert committed, the retry's
  * insert is a no-op and those keys come back from the read-back. Reading from the writer, the rows are current.
  */
-async function insertAndReadBack(
-  client: PoolClient,
-  values: readonly unknown[][],
-  keys: readonly OrderKey[],
-): Promise<SaveResult> {
-  // A named (prepared) statement: parsed and planned once per connection instead of once per batch.
-  const inserted = await client.query<Record<string, unknown>>({ name: 'insert-orders', text: INSERT_ORDERS, values: [...values] });
+function insertAndReadBack(client: PoolClient, values: readonly unknown[][], keys: readonly OrderKey[]): Promise<SaveResult> {
   const stored = new Map<string, StoredOrder>();
   const contentHashes = new Map<string, string | null>();
   const storedMessageIds = new Map<string, string | null>();
@@ -245,17 +244,28 @@ async function insertAndReadBack(
     contentHashes.set(key, typeof row['content_hash'] === 'string' ? row['content_hash'] : null);
     storedMessageIds.set(key, typeof row['sqs_message_id'] === 'string' ? row['sqs_message_id'] : null);
   };
-  for (const row of inserted.rows) keep(row);
-  const insertedKeys = new Set(stored.keys());
-  const missing = keys.filter((key) => !stored.has(orderKeyString(key)));
-  if (missing.length > 0) {
-    const selected = await client.query<Record<string, unknown>>(SELECT_BY_KEYS, [
-      missing.map((key) => key.accountId),
-      missing.map((key) => key.clientOrderId),
-    ]);
-    for (const row of selected.rows) keep(row);
-  }
-  return { stored, inserted: insertedKeys, failed: new Map(), contentHashes, storedMessageIds };
+  // A named (prepared) statement: parsed and planned once per connection instead of once per batch.
+  return runQuery(client, { name: 'insert-orders', text: INSERT_ORDERS, values: [...values] }).then((inserted) => {
+    for (const row of inserted.rows) keep(row);
+    const insertedKeys = new Set(stored.keys());
+    const result: SaveResult = { stored, inserted: insertedKeys, failed: new Map(), contentHashes, storedMessageIds };
+    const missing = keys.filter((key) => !stored.has(orderKeyString(key)));
+    if (missing.length === 0) return result;
+    return runQuery(client, { text: SELECT_BY_KEYS, values: [missing.map((key) => key.accountId), missing.map((key) => key.clientOrderId)] }).then((selected) => {
+      for (const row of selected.rows) keep(row);
+      return result;
+    });
+  });
+}
+
+/**
+ * One statement through pg's callback form: one promise, where pg's promise form makes two (each costs on every batch's
+ * path, docs/performance.md). The client's query_timeout applies to both forms alike.
+ */
+function runQuery(client: PoolClient, query: QueryConfig): Promise<QueryResult<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    client.query<Record<string, unknown>>(query, (err, result) => (err ? reject(err) : resolve(result)));
+  });
 }
 
 /** The row reduced to what the table always accepts: the key, REJECTED with the database's own words, the body as a JSON string. */

@@ -281,37 +281,13 @@ export class DbPoolManager {
    * be mid-transaction or broken; on a connection-level failure the whole pool is discarded.
    */
   withClient<T>(fn: (client: PoolClient) => Promise<T>, options: WithClientOptions = {}): Promise<T> {
-    // Not async itself, and the live pool taken without awaiting it: each promise costs per call (more with the X-Ray
-    // SDK's async hooks loaded), and this is on every batch's path (docs/performance.md).
-    const once = async (): Promise<T> => {
-      const pool = this.activePool ?? (await this.pool());
-      let client: PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        if (isConnectionError(err) || isAuthenticationError(err)) this.discard(pool, err);
-        throw err;
-      }
-      // pg-pool listens for 'error' only on idle clients. A checked-out client whose server dies between two
-      // statements emits 'error' too, and with no listener that is an uncaught exception that kills the container
-      // (and every batch in it). The next statement on it fails anyway, so noting the loss is enough.
-      let lost: unknown;
-      const onLost = (err: unknown): void => {
-        lost = err;
-        this.logger.warn('database connection lost while in use', { error: errorMessage(err) });
-      };
-      client.on('error', onLost);
-      try {
-        const result = await fn(client);
-        client.removeListener('error', onLost);
-        client.release(lost instanceof Error ? lost : undefined);
-        return result;
-      } catch (err) {
-        client.removeListener('error', onLost);
-        client.release(true);
-        if (isConnectionError(err) || (lost !== undefined && isConnectionError(lost))) this.discard(pool, err);
-        throw err;
-      }
+    // No async function and no promise of pg-pool's: the checkout goes through its callback and the attempt is one
+    // promise, plus the one `fn` returns. Each promise costs on every batch's path, several times more with the X-Ray
+    // SDK's async hooks loaded (docs/performance.md, section 1).
+    const once = (): Promise<T> => {
+      const pool = this.activePool;
+      if (pool === undefined) return this.pool().then((created) => this.attempt(created, fn));
+      return this.attempt(pool, fn);
     };
     if (options.retry === false) return once();
     const retryOptions = this.options.retry ?? { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2_000 };
@@ -330,6 +306,71 @@ export class DbPoolManager {
       onRetry: ({ attempt, delayMs, error }) =>
         this.logger.warn('database operation failed, retrying', { attempt, delayMs, error: errorMessage(error) }),
     });
+  }
+
+  /** One checkout of `pool`, `fn` on the client, and the release: see withClient. */
+  private attempt<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      pool.connect((connectError, client) => {
+        // This runs inside pg-pool's callback: anything thrown here would be an uncaught exception, so all of it is caught.
+        try {
+          if (connectError !== undefined && connectError !== null) {
+            if (isConnectionError(connectError) || isAuthenticationError(connectError)) this.discard(pool, connectError);
+            reject(connectError);
+            return;
+          }
+          if (client === undefined) throw new Error('the pool handed out no connection and no error');
+          this.useClient(pool, client, fn, resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /** Runs `fn` on the checked-out `client` and releases it, settling the attempt through `resolve` or `reject`. */
+  private useClient<T>(
+    pool: Pool,
+    client: PoolClient,
+    fn: (client: PoolClient) => Promise<T>,
+    resolve: (result: T) => void,
+    reject: (err: unknown) => void,
+  ): void {
+    // pg-pool listens for 'error' only on idle clients. A checked-out client whose server dies between two
+    // statements emits 'error' too, and with no listener that is an uncaught exception that kills the container
+    // (and every batch in it). The next statement on it fails anyway, so noting the loss is enough.
+    let lost: unknown;
+    const onLost = (err: unknown): void => {
+      lost = err;
+      this.logger.warn('database connection lost while in use', { error: errorMessage(err) });
+    };
+    client.on('error', onLost);
+    const failed = (err: unknown): void => {
+      try {
+        client.removeListener('error', onLost);
+        client.release(true);
+        if (isConnectionError(err) || (lost !== undefined && isConnectionError(lost))) this.discard(pool, err);
+      } finally {
+        reject(err);
+      }
+    };
+    let running: Promise<T>;
+    try {
+      running = fn(client);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    running.then((result) => {
+      try {
+        client.removeListener('error', onLost);
+        client.release(lost instanceof Error ? lost : undefined);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      resolve(result);
+    }, failed);
   }
 
   /** BEGIN / fn / COMMIT, with ROLLBACK on failure. Retried as a whole, so `fn` must be idempotent (see WithClientOptions). */

@@ -180,7 +180,7 @@ export class EventBridgePublisher implements EventPublisher {
    * All `events` at once, then the retryable failures again while rounds remain and the next round's worst case
    * (backoff plus one call, the calls of a round running in parallel) still ends `reserveMs` before the invocation.
    */
-  private async publishWithRetries(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<Outcomes> {
+  private publishWithRetries(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<Outcomes> {
     const outcomes = noOutcomes();
     const neededMs = this.options.callWorstCaseMs + this.reserveMs;
     if (!hasTimeFor(budget, neededMs)) {
@@ -191,29 +191,31 @@ export class EventBridgePublisher implements EventPublisher {
         true,
       );
       for (const { id } of events) outcomes.failed.set(id, error);
-      return outcomes;
+      return Promise.resolve(outcomes);
     }
-    let pending = events;
-    for (let round = 1; ; round += 1) {
-      const sent = await this.sendRound(pending);
+    return this.sendRounds(events, 1, outcomes, budget, neededMs);
+  }
+
+  /** Round `round` of publishWithRetries and, while failures are retryable and time allows, the rounds after it. */
+  private sendRounds(pending: readonly OutgoingEvent[], round: number, outcomes: Outcomes, budget: TimeBudget, neededMs: number): Promise<Outcomes> {
+    // Not async, and no await per round: a round that publishes everything (nearly all) costs one promise.
+    return this.sendRound(pending).then((sent) => {
       for (const [id, eventId] of sent.published) {
         outcomes.published.set(id, eventId);
         outcomes.failed.delete(id);
       }
       for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
       const retryable = pending.filter(({ id }) => sent.failed.get(id)?.retryable === true);
-      if (retryable.length === 0 || round >= this.retry.maxAttempts) break;
+      if (retryable.length === 0 || round >= this.retry.maxAttempts) return outcomes;
       const delayMs = backoffDelay(round - 1, this.retry.baseDelayMs, this.retry.maxDelayMs, this.retry.random ?? Math.random);
       const details = { round, failed: retryable.length, error: errorMessage(sent.failed.get(retryable[0]?.id ?? '')) };
       if (!hasTimeFor(budget, neededMs, delayMs)) {
         this.options.logger.warn(`${this.options.eventsName} not published and no time left to retry`, { ...details, remainingMs: budget.remainingMs(), neededMs: neededMs + delayMs });
-        break;
+        return outcomes;
       }
       this.options.logger.warn(`some ${this.options.eventsName} were not published, retrying`, { ...details, delayMs });
-      await (this.retry.sleep ?? defaultSleep)(delayMs);
-      pending = retryable;
-    }
-    return outcomes;
+      return (this.retry.sleep ?? defaultSleep)(delayMs).then(() => this.sendRounds(retryable, round + 1, outcomes, budget, neededMs));
+    });
   }
 
   /** One call per 10 events, all at once: a round's worst case is then one call's, whatever the number of events. */
@@ -256,28 +258,42 @@ export class EventBridgePublisher implements EventPublisher {
     };
   }
 
-  /** Never rejects: a failed call fails each of its events. */
-  private async sendChunk(chunk: ReadonlyArray<{ readonly id: string; readonly entry: PutEventsRequestEntry }>): Promise<Outcomes> {
-    const outcomes = noOutcomes();
-    let output: Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>;
+  /** Never rejects: a failed call fails each of its events. Not async: one promise per call beside the port's own. */
+  private sendChunk(chunk: ReadonlyArray<{ readonly id: string; readonly entry: PutEventsRequestEntry }>): Promise<Outcomes> {
+    let call: Promise<Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>>;
     try {
-      output = await this.putEvents({ Entries: chunk.map(({ entry }) => entry) });
+      call = this.putEvents({ Entries: chunk.map(({ entry }) => entry) });
     } catch (err) {
-      const error = new EventPublishError(`PutEvents failed: ${errorMessage(err)}`, isTransientError(err), undefined, { cause: err });
-      for (const { id } of chunk) outcomes.failed.set(id, error);
-      return outcomes;
+      call = Promise.reject(err);
     }
-    // Results are positional: entry i answers request entry i (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html).
-    chunk.forEach(({ id }, index) => {
-      const result = output.Entries?.[index];
-      if (result?.EventId !== undefined && result.ErrorCode === undefined) {
-        outcomes.published.set(id, result.EventId);
-        return;
-      }
-      const code = result?.ErrorCode;
-      const reason = code === undefined ? 'no result for this entry' : `${code}: ${result?.ErrorMessage ?? 'no message'}`;
-      outcomes.failed.set(id, new EventPublishError(`PutEvents did not accept the event: ${reason}`, code === undefined || RETRYABLE_ENTRY_ERRORS.has(code), code));
-    });
-    return outcomes;
+    return call.then(
+      (output) => chunkOutcomes(chunk, output),
+      (err: unknown) => {
+        const outcomes = noOutcomes();
+        const error = new EventPublishError(`PutEvents failed: ${errorMessage(err)}`, isTransientError(err), undefined, { cause: err });
+        for (const { id } of chunk) outcomes.failed.set(id, error);
+        return outcomes;
+      },
+    );
   }
+}
+
+/** What one PutEvents call's answer says about each of its events. */
+function chunkOutcomes(
+  chunk: ReadonlyArray<{ readonly id: string }>,
+  output: Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>,
+): Outcomes {
+  const outcomes = noOutcomes();
+  // Results are positional: entry i answers request entry i (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevents.html).
+  chunk.forEach(({ id }, index) => {
+    const result = output.Entries?.[index];
+    if (result?.EventId !== undefined && result.ErrorCode === undefined) {
+      outcomes.published.set(id, result.EventId);
+      return;
+    }
+    const code = result?.ErrorCode;
+    const reason = code === undefined ? 'no result for this entry' : `${code}: ${result?.ErrorMessage ?? 'no message'}`;
+    outcomes.failed.set(id, new EventPublishError(`PutEvents did not accept the event: ${reason}`, code === undefined || RETRYABLE_ENTRY_ERRORS.has(code), code));
+  });
+  return outcomes;
 }

@@ -54,6 +54,15 @@ export interface OrderView extends StoredOrder {
 }
 
 /**
+ * A timestamptz column as the text JavaScript's Date#toISOString gives (UTC, milliseconds, truncated as a Date truncates
+ * the microseconds): formatted by the server, so the processor neither parses a timestamp into a Date nor formats it
+ * back, on every row it stores (docs/performance.md, section 1). The tests compare it with toISOString of the same row.
+ */
+function isoTimestamp(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+}
+
+/**
  * Columns for `toStoredOrder`. trim_scale: NUMERIC(20,8) would return "10.50000000" for "10.5", and the client
  * should read back the number it sent, not the column's scale. Text, never a JS number, so no float touches money.
  */
@@ -69,8 +78,8 @@ export const STORED_ORDER_COLUMNS = [
   'time_in_force',
   'status',
   'reject_reason',
-  'received_at',
-  'processed_at',
+  isoTimestamp('received_at'),
+  isoTimestamp('processed_at'),
   'sqs_sequence_number::text AS sequence_number',
 ].join(', ');
 
@@ -205,9 +214,11 @@ function optionalMember<T extends string>(
   return rowValue(row, column) === null ? null : requiredMember(row, column, allowed);
 }
 
+/** What isoTimestamp selects: 2026-12-03T07:45:18.265Z. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function timestamp(row: Readonly<Record<string, unknown>>, column: string): string {
   const value = rowValue(row, column);
-  // node-postgres parses timestamptz into a Date.
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw mappingError(column, 'a timestamp');
-  return value.toISOString();
+  if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value)) throw mappingError(column, 'an ISO 8601 UTC timestamp');
+  return value;
 }

@@ -48,22 +48,37 @@ export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: num
   return Math.floor(fraction * window);
 }
 
-/** Runs `operation` until it succeeds, a failure is not retryable, or attempts run out; then rethrows the last error unchanged. */
-export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  validate(options);
+/**
+ * Runs `operation` until it succeeds, a failure is not retryable, or attempts run out; then rethrows the last error
+ * unchanged. Not an async function: an attempt that succeeds costs one promise beside the operation's own (this is on
+ * every batch's path, and each promise costs more with the X-Ray SDK's async hooks loaded; docs/performance.md).
+ */
+export function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  try {
+    validate(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const isRetryable = options.isRetryable ?? isTransientError;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
-  for (let attempt = 1; ; attempt += 1) {
+  const attempt = (number: number): Promise<T> => {
+    let running: Promise<T>;
     try {
-      return await operation(attempt);
-    } catch (error) {
-      if (attempt >= options.maxAttempts || !isRetryable(error, attempt)) throw error;
-      const delayMs = backoffDelay(attempt - 1, options.baseDelayMs, options.maxDelayMs, random);
-      await options.onRetry?.({ attempt, delayMs, error });
-      await sleep(delayMs);
+      running = operation(number);
+    } catch (err) {
+      // An operation that throws instead of rejecting is treated the same way.
+      running = Promise.reject(err);
     }
-  }
+    return running.catch(async (error: unknown) => {
+      if (number >= options.maxAttempts || !isRetryable(error, number)) throw error;
+      const delayMs = backoffDelay(number - 1, options.baseDelayMs, options.maxDelayMs, random);
+      await options.onRetry?.({ attempt: number, delayMs, error });
+      await sleep(delayMs);
+      return attempt(number + 1);
+    });
+  };
+  return attempt(1);
 }
 
 function validate(options: RetryOptions): void {
