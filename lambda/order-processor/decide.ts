@@ -287,9 +287,12 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
 }
 
+/** The largest time a Date holds (ECMA-262, "Time Values and Time Range"): past it, a Date is invalid. */
+const MAX_DATE_MS = 8.64e15;
+
 function sentAt(record: SQSRecord): Date | undefined {
   const millis = Number(record.attributes.SentTimestamp);
-  return Number.isSafeInteger(millis) && millis > 0 ? new Date(millis) : undefined;
+  return Number.isSafeInteger(millis) && millis > 0 && millis <= MAX_DATE_MS ? new Date(millis) : undefined;
 }
 
 /** PostgreSQL's jsonb parser recurses; far below the depth where it (or JSON.stringify) would hit a stack limit. */

@@ -59,8 +59,9 @@ const INSERT_COLUMNS: ReadonlyArray<readonly [string, string, (row: NewOrderRow)
   ['reject_reason', 'text', (row) => row.rejectReason],
   ['request_payload', 'jsonb', (row) => row.requestPayload],
   ['sqs_message_id', 'text', (row) => row.sqsMessageId],
-  ['received_at', 'timestamptz', (row) => row.receivedAt],
-  ['processed_at', 'timestamptz', (row) => row.processedAt],
+  // As ISO 8601 text: pg would format a Date in the container's local time zone, field by field, at several times the cost.
+  ['received_at', 'timestamptz', (row) => row.receivedAt.toISOString()],
+  ['processed_at', 'timestamptz', (row) => row.processedAt.toISOString()],
   ['sqs_sequence_number', 'numeric', (row) => row.sequenceNumber],
   ['content_hash', 'text', (row) => row.contentHash],
 ];

@@ -114,6 +114,9 @@ describe('parseMessage: what a valid message carries', () => {
     expect(receivedAt('-1000')).toEqual(NOW);
     expect(receivedAt('1772445599123.5')).toEqual(NOW);
     expect(receivedAt('9007199254740993')).toEqual(NOW);
+    // A safe integer, but past the last instant a Date can hold (8.64e15 ms): an invalid Date would not store.
+    expect(receivedAt('8640000000000000')).toEqual(new Date(8.64e15));
+    expect(receivedAt('8640000000000001')).toEqual(NOW);
     expect(receivedAt('soon')).toEqual(NOW);
   });
 });
