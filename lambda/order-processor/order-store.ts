@@ -8,7 +8,7 @@ import { errorMessage, isAuthenticationError, isDataError, isTransientError } fr
 import type { LogPort } from '../shared/observability';
 import { STORED_ORDER_COLUMNS, toStoredOrder, type OrderKey, type StoredOrder } from '../shared/order-records';
 import { rejectedWithoutValues, storableBody, wellFormedWithoutNul, type NewOrderRow } from './decide';
-import { retryWithinBudget, type BackoffSettings, type TimeBudget } from './time-budget';
+import { retryWithinBudget, type BackoffSettings, type BudgetedRetryPolicy, type TimeBudget } from './time-budget';
 
 export interface SaveResult {
   /** The stored row for every key of the batch, by `orderKeyString`. */
@@ -108,16 +108,28 @@ export interface PostgresOrderStoreOptions {
   readonly logger: LogPort;
 }
 
+/** The pool manager's own retry is off for the store's calls: the store's budgeted retry is the one that knows the deadline. */
+const NO_POOL_RETRY = { retry: false } as const;
+
 export class PostgresOrderStore implements OrderStore {
-  private readonly retry: BackoffSettings;
-  private readonly reserveMs: number;
+  /** The batch insert (and read-back): two statements per attempt. */
+  private readonly saveRetry: BudgetedRetryPolicy;
+  private readonly conflictRetry: BudgetedRetryPolicy;
 
   constructor(
     private readonly db: DbPoolManager,
     private readonly options: PostgresOrderStoreOptions,
   ) {
-    this.retry = options.retry ?? { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 4_000 };
-    this.reserveMs = options.reserveMs ?? 6_000;
+    const backoff = options.retry ?? { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 4_000 };
+    const common = { ...backoff, reserveMs: options.reserveMs ?? 6_000, logger: options.logger };
+    // Built once: a batch whose statements succeed at once builds no retry options (docs/performance.md, section 1).
+    this.saveRetry = {
+      ...common,
+      // Insert, then read back the keys that already existed: two statements on one connection.
+      attemptWorstCaseMs: () => dbAttemptWorstCaseMs(this.db, 2),
+      operation: 'storing the order batch',
+    };
+    this.conflictRetry = { ...common, attemptWorstCaseMs: () => dbAttemptWorstCaseMs(this.db, 1), operation: 'recording order conflicts' };
   }
 
   save(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
@@ -186,44 +198,33 @@ export class PostgresOrderStore implements OrderStore {
       column((conflict) => storableBody(conflict.rawBody)),
       column((conflict) => conflict.receivedAt),
     ];
-    return retryWithinBudget(async () => {
-      await this.db.query(INSERT_CONFLICTS, values, { retry: false });
-    }, {
-      ...this.retry,
+    return retryWithinBudget(
+      async () => {
+        await this.db.query(INSERT_CONFLICTS, values, NO_POOL_RETRY);
+      },
+      this.conflictRetry,
       budget,
-      reserveMs: this.reserveMs,
-      logger: this.options.logger,
-      attemptWorstCaseMs: () => dbAttemptWorstCaseMs(this.db, 1),
-      operation: 'recording order conflicts',
-      isRetryable: isTransientError,
-    });
+      isTransientError,
+    );
   }
 
   private saveTogether(rows: readonly NewOrderRow[], budget: TimeBudget): Promise<SaveResult> {
     const values = insertParameters(rows);
     const keys = uniqueKeys(rows);
     let credentialsRefreshed = false;
-    // The pool manager's own retry is off: this loop is the one that knows the invocation's deadline. The pool
-    // manager still discards a broken pool on every failed attempt, so each retry reconnects (after a failover).
+    // The pool manager still discards a broken pool on every failed attempt, so each retry reconnects (after a failover).
     return retryWithinBudget(
-      () => this.db.withClient((client) => insertAndReadBack(client, values, keys), { retry: false }),
-      {
-        ...this.retry,
-        budget,
-        reserveMs: this.reserveMs,
-        logger: this.options.logger,
-        // Insert, then read back the keys that already existed: two statements on one connection.
-        attemptWorstCaseMs: () => dbAttemptWorstCaseMs(this.db, 2),
-        operation: 'storing the order batch',
-        isRetryable: (error) => {
-          if (isTransientError(error)) return true;
-          // Once, with credentials re-read from the secret: they may just have been rotated.
-          if (isAuthenticationError(error) && !credentialsRefreshed) {
-            credentialsRefreshed = true;
-            return true;
-          }
-          return false;
-        },
+      () => this.db.withClient((client) => insertAndReadBack(client, values, keys), NO_POOL_RETRY),
+      this.saveRetry,
+      budget,
+      (error) => {
+        if (isTransientError(error)) return true;
+        // Once, with credentials re-read from the secret: they may just have been rotated.
+        if (isAuthenticationError(error) && !credentialsRefreshed) {
+          credentialsRefreshed = true;
+          return true;
+        }
+        return false;
       },
     );
   }
@@ -234,7 +235,7 @@ export class PostgresOrderStore implements OrderStore {
  * back, on the same connection and retried together: if the connection dies after the insert committed, the retry's
  * insert is a no-op and those keys come back from the read-back. Reading from the writer, the rows are current.
  */
-function insertAndReadBack(client: PoolClient, values: readonly unknown[][], keys: readonly OrderKey[]): Promise<SaveResult> {
+function insertAndReadBack(client: PoolClient, values: readonly unknown[][], keys: ReadonlyMap<string, OrderKey>): Promise<SaveResult> {
   const stored = new Map<string, StoredOrder>();
   const contentHashes = new Map<string, string | null>();
   const storedMessageIds = new Map<string, string | null>();
@@ -250,8 +251,9 @@ function insertAndReadBack(client: PoolClient, values: readonly unknown[][], key
     for (const row of inserted.rows) keep(row);
     const insertedKeys = new Set(stored.keys());
     const result: SaveResult = { stored, inserted: insertedKeys, failed: new Map(), contentHashes, storedMessageIds };
-    const missing = keys.filter((key) => !stored.has(orderKeyString(key)));
-    if (missing.length === 0) return result;
+    if (stored.size === keys.size) return result;
+    const missing: OrderKey[] = [];
+    for (const [keyString, key] of keys) if (!stored.has(keyString)) missing.push(key);
     return runQuery(client, { text: SELECT_BY_KEYS, values: [missing.map((key) => key.accountId), missing.map((key) => key.clientOrderId)] }).then((selected) => {
       for (const row of selected.rows) keep(row);
       return result;
@@ -279,8 +281,9 @@ function refusedRow(row: NewOrderRow, err: unknown): NewOrderRow {
   });
 }
 
-function uniqueKeys(rows: readonly NewOrderRow[]): OrderKey[] {
+/** The batch's keys by orderKeyString, each once. */
+function uniqueKeys(rows: readonly NewOrderRow[]): Map<string, OrderKey> {
   const keys = new Map<string, OrderKey>();
   for (const row of rows) keys.set(orderKeyString(row), { accountId: row.accountId, clientOrderId: row.clientOrderId });
-  return [...keys.values()];
+  return keys;
 }

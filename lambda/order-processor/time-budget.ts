@@ -12,8 +12,12 @@ import { hasTimeFor, type TimeBudget } from '../shared/time-budget';
 export { lambdaTimeBudget, type TimeBudget } from '../shared/time-budget';
 export type { BackoffSettings } from '../shared/retry';
 
-export interface BudgetedRetryOptions extends BackoffSettings {
-  readonly budget: TimeBudget;
+/**
+ * How an operation is retried within the invocation's time: everything but the budget and the retryability test,
+ * which belong to each call. Built once per caller (the store builds one per statement kind), so that a call that
+ * succeeds at once builds no options object (each one cost on every batch's path, docs/performance.md, section 1).
+ */
+export interface BudgetedRetryPolicy extends BackoffSettings {
   /**
    * Time that must remain after a backoff: enough for one more attempt plus the rest of the invocation (publishing,
    * returning the response). A wait that would leave less is skipped and the last error is thrown instead.
@@ -25,7 +29,6 @@ export interface BudgetedRetryOptions extends BackoffSettings {
    * without a partial response, while one not started fails only its records.
    */
   readonly attemptWorstCaseMs: () => number;
-  readonly isRetryable: (error: unknown, attempt: number) => boolean;
   /** Names the operation in log lines. */
   readonly operation: string;
   readonly logger: LogPort;
@@ -34,34 +37,47 @@ export interface BudgetedRetryOptions extends BackoffSettings {
 /** No time left for another attempt of an operation; transient, so the records fail and SQS delivers them again. */
 export class OutOfTimeError extends TransientError {}
 
-/** Not async itself (one promise less on every batch's path): the refusal to start is a rejected promise all the same. */
-export function retryWithinBudget<T>(operation: (attempt: number) => Promise<T>, options: BudgetedRetryOptions): Promise<T> {
-  const needed = (): number => options.attemptWorstCaseMs() + options.reserveMs;
-  if (!hasTimeFor(options.budget, needed())) {
+/**
+ * Runs `operation` with `retry`, starting an attempt (and the backoff before it) only while `budget` has the attempt's
+ * worst case plus `reserveMs` left. Not async itself (one promise less on every batch's path): the refusal to start is a
+ * rejected promise all the same.
+ */
+export function retryWithinBudget<T>(
+  operation: (attempt: number) => Promise<T>,
+  policy: BudgetedRetryPolicy,
+  budget: TimeBudget,
+  isRetryable: (error: unknown, attempt: number) => boolean,
+): Promise<T> {
+  if (!hasTimeFor(budget, neededMs(policy))) {
     return Promise.reject(
       new OutOfTimeError(
-        `${options.operation} was not started: ${options.budget.remainingMs()} ms left, an attempt may take ${needed()} ms with what must follow it`,
+        `${policy.operation} was not started: ${budget.remainingMs()} ms left, an attempt may take ${neededMs(policy)} ms with what must follow it`,
       ),
     );
   }
   return retry(operation, {
-    maxAttempts: options.maxAttempts,
-    baseDelayMs: options.baseDelayMs,
-    maxDelayMs: options.maxDelayMs,
-    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-    ...(options.random === undefined ? {} : { random: options.random }),
-    isRetryable: options.isRetryable,
+    maxAttempts: policy.maxAttempts,
+    baseDelayMs: policy.baseDelayMs,
+    maxDelayMs: policy.maxDelayMs,
+    sleep: policy.sleep,
+    random: policy.random,
+    isRetryable,
     onRetry: ({ attempt, delayMs, error }) => {
-      if (!hasTimeFor(options.budget, needed(), delayMs)) {
-        options.logger.warn(`${options.operation} failed and there is no time left to retry`, {
+      if (!hasTimeFor(budget, neededMs(policy), delayMs)) {
+        policy.logger.warn(`${policy.operation} failed and there is no time left to retry`, {
           attempt,
-          remainingMs: options.budget.remainingMs(),
+          remainingMs: budget.remainingMs(),
           error: errorMessage(error),
         });
         // retry() propagates onRetry's error; rethrowing the original keeps its classification for the caller.
         throw error;
       }
-      options.logger.warn(`${options.operation} failed, retrying`, { attempt, delayMs, error: errorMessage(error) });
+      policy.logger.warn(`${policy.operation} failed, retrying`, { attempt, delayMs, error: errorMessage(error) });
     },
   });
+}
+
+/** One attempt's worst case plus what must follow it. */
+function neededMs(policy: BudgetedRetryPolicy): number {
+  return policy.attemptWorstCaseMs() + policy.reserveMs;
 }
