@@ -71,30 +71,50 @@ export interface OrderSeriesResult {
   readonly parts: Readonly<Record<ProcessorPath, ProcessorParts>>;
 }
 
-/** The production pool manager, timing the time spent inside it (the store is its only caller). */
+/**
+ * The production pool manager, timing the time spent inside it (the store is its only caller). The timing wrappers are
+ * not async and add one settled promise each: the instrument is charged to the processor's figures, so it costs as
+ * little as it can (until 2026-12-03 each was an async function with try/finally, two promises and an await more).
+ */
 class TimedDbPoolManager extends DbPoolManager {
   spentMs = 0;
 
-  override async withClient<T>(fn: (client: PoolClient) => Promise<T>, options?: WithClientOptions): Promise<T> {
+  override withClient<T>(fn: (client: PoolClient) => Promise<T>, options?: WithClientOptions): Promise<T> {
     const started = process.hrtime.bigint();
-    try {
-      return await super.withClient(fn, options);
-    } finally {
+    const stop = (): void => {
       this.spentMs += Number(process.hrtime.bigint() - started) / 1e6;
-    }
+    };
+    return super.withClient(fn, options).then(
+      (result) => {
+        stop();
+        return result;
+      },
+      (err: unknown) => {
+        stop();
+        throw err;
+      },
+    );
   }
 }
 
-/** A PutEvents port timing the calls made through it. */
+/** A PutEvents port timing the calls made through it; not async, as TimedDbPoolManager. */
 function timedPutEvents(port: PutEventsPort): PutEventsPort & { spentMs: number } {
   const timedPort = Object.assign(
-    async (input: Parameters<PutEventsPort>[0]) => {
+    (input: Parameters<PutEventsPort>[0]) => {
       const started = process.hrtime.bigint();
-      try {
-        return await port(input);
-      } finally {
+      const stop = (): void => {
         timedPort.spentMs += Number(process.hrtime.bigint() - started) / 1e6;
-      }
+      };
+      return port(input).then(
+        (output) => {
+          stop();
+          return output;
+        },
+        (err: unknown) => {
+          stop();
+          throw err;
+        },
+      );
     },
     { spentMs: 0 },
   );

@@ -280,8 +280,13 @@ function canonicalDecimal(text: string): string {
  */
 function sequenceNumberOf(record: SQSRecord): string | null {
   const value = record.attributes.SequenceNumber;
-  return value !== undefined && /^\d{1,40}$/u.test(value) ? BigInt(value).toString() : null;
+  if (value === undefined) return null;
+  // AWS's own numbers have no leading zero: already canonical, so no BigInt round trip on every record.
+  if (CANONICAL_SEQUENCE_NUMBER.test(value)) return value;
+  return /^\d{1,40}$/u.test(value) ? BigInt(value).toString() : null;
 }
+
+const CANONICAL_SEQUENCE_NUMBER = /^(?:0|[1-9]\d{0,39})$/u;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;

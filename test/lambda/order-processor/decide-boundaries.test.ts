@@ -105,6 +105,12 @@ describe('parseMessage: what a valid message carries', () => {
     expect(sequenceOf('12a')).toBeNull();
     expect(sequenceOf('a12')).toBeNull();
     expect(sequenceOf('-12')).toBeNull();
+    // Leading zeros (moto's random numbers have them; AWS's do not) are dropped, so the text equals the NUMERIC stored.
+    expect(sequenceOf('007')).toBe('7');
+    expect(sequenceOf('00')).toBe('0');
+    expect(sequenceOf(`0${'9'.repeat(39)}`)).toBe('9'.repeat(39));
+    expect(sequenceOf(`1${'0'.repeat(39)}`)).toBe(`1${'0'.repeat(39)}`);
+    expect(sequenceOf(`1${'0'.repeat(40)}`)).toBeNull();
   });
 
   it('takes receivedAt from a positive whole SentTimestamp, else from the clock', () => {
