@@ -87,7 +87,15 @@ export function createHandler(deps: OrderProcessorDeps): OrderProcessorHandler {
       deps.redelivery === undefined || response.batchItemFailures.length === 0
         ? 0
         : await scheduleRedelivery(event.Records, response, budget, { ...deps.redelivery, logger });
-    logger.info('order batch processed', { ...summary, failedMaxReceiveCount });
+    // Field by field rather than a spread of the summary (one per batch); `satisfies` keeps every summary field in it.
+    logger.info('order batch processed', {
+      batchSize: summary.batchSize,
+      accepted: summary.accepted,
+      rejected: summary.rejected,
+      failed: summary.failed,
+      duplicates: summary.duplicates,
+      failedMaxReceiveCount,
+    } satisfies Record<keyof BatchSummary | 'failedMaxReceiveCount', number>);
     if (deps.metrics !== undefined) recordMetrics(deps.metrics, summary, failedMaxReceiveCount);
     return response;
   };
