@@ -104,6 +104,8 @@ describe('parseMessage: what a valid message carries', () => {
     expect(sequenceOf('')).toBeNull();
     expect(sequenceOf('12a')).toBeNull();
     expect(sequenceOf('a12')).toBeNull();
+    expect(sequenceOf('1a')).toBeNull();
+    expect(sequenceOf('1 ')).toBeNull();
     expect(sequenceOf('-12')).toBeNull();
     // Leading zeros (moto's random numbers have them; AWS's do not) are dropped, so the text equals the NUMERIC stored.
     expect(sequenceOf('007')).toBe('7');
