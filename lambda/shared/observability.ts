@@ -7,8 +7,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
-import { optionalEnv } from './env';
-import { errorMessage } from './errors';
 
 export const METRICS_NAMESPACE = 'TradingPlatform';
 
@@ -68,44 +66,37 @@ export function createObservability(serviceName: string, options: ObservabilityO
 /**
  * A function's deployed entry point. On every invocation: the bundle's observability (created on the first one, when
  * the function's environment is in place, not at import, so tests can import the module), the Lambda context on each
- * log line, and the invocation traced by `traceInvocation`. `options` is read on that first invocation too.
+ * log line, and the invocation traced by Powertools' `captureLambdaHandler` (see `tracedHandler`). `options` is read
+ * on that first invocation too.
  */
 export function lambdaEntryPoint<E, R>(
   serviceName: string,
   run: (event: E, context: Context | undefined, observability: Observability) => Promise<R>,
   options: () => ObservabilityOptions = () => ({}),
 ): (event: E, context?: Context) => Promise<R> {
+  let traced: InvocationHandler<E, R> | undefined;
   return async (event, context) => {
     const observability = createObservability(serviceName, options());
     if (context !== undefined) observability.logger.addContext(context);
-    return traceInvocation(observability.tracer, () => run(event, context, observability));
+    traced ??= tracedHandler(observability.tracer, (tracedEvent: E, tracedContext: Context | undefined) => run(tracedEvent, tracedContext, observability));
+    return traced(event, context);
   };
 }
 
+type InvocationHandler<E, R> = (event: E, context: Context | undefined) => Promise<R>;
+type HandlerDescriptor = Parameters<ReturnType<Tracer['captureLambdaHandler']>>[2];
+
 /**
- * Runs one invocation as the handler subsegment `## <_HANDLER>` with the ColdStart and Service annotations and any
- * error as metadata: what Powertools' Tracer.captureLambdaHandler (decorator) and its middy middleware do, written as
- * the manual instrumentation Tracer documents for plain function handlers, so that no middleware engine is bundled.
- * The SDK clients' subsegments (createAwsClient) nest under it. Responses are not recorded as metadata: they carry
- * session data and orders, which have no place in traces. A no-op when tracing is disabled (outside Lambda, tests).
+ * `handler` wrapped by Powertools' `Tracer.captureLambdaHandler`: each invocation is the subsegment `## <_HANDLER>`
+ * with the ColdStart and Service annotations and any error as metadata, and the SDK clients' subsegments
+ * (createAwsClient) nest under it; a pass-through when tracing is disabled (outside Lambda, tests). The decorator is
+ * applied as the function it is, to a descriptor, which is what TypeScript emits for `@tracer.captureLambdaHandler()`
+ * on a class method: no class per handler, no decorator syntax for the bundler to lower, and no middy engine in
+ * every bundle. Responses are not recorded as metadata (`captureResponse: false`): they carry session data and
+ * orders, which have no place in traces.
  */
-export async function traceInvocation<R>(tracer: Tracer, invoke: () => Promise<R>): Promise<R> {
-  if (!tracer.isTracingEnabled()) return invoke();
-  // The facade segment Lambda opens for the invocation.
-  const segment = tracer.getSegment();
-  const subsegment = segment?.addNewSubsegment(`## ${optionalEnv('_HANDLER') ?? 'handler'}`);
-  if (subsegment !== undefined) tracer.setSegment(subsegment);
-  tracer.annotateColdStart();
-  tracer.addServiceNameAnnotation();
-  try {
-    return await invoke();
-  } catch (err) {
-    tracer.addErrorAsMetadata(err instanceof Error ? err : new Error(errorMessage(err)));
-    throw err;
-  } finally {
-    if (segment !== undefined && subsegment !== undefined) {
-      subsegment.close();
-      tracer.setSegment(segment);
-    }
-  }
+export function tracedHandler<E, R>(tracer: Tracer, handler: InvocationHandler<E, R>): InvocationHandler<E, R> {
+  const descriptor = { value: handler };
+  tracer.captureLambdaHandler({ captureResponse: false })({ handler }, 'handler', descriptor as unknown as HandlerDescriptor);
+  return descriptor.value;
 }

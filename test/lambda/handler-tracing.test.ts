@@ -58,11 +58,16 @@ afterAll(() => {
   rmSync(taskRoot, { recursive: true, force: true });
 });
 
+/** A Lambda context object as the runtime passes it (the fields Powertools Logger reads). */
+function contextSource(name: string): string {
+  return `{ functionName: 'lambda-${name}-test', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-${name}-test', memoryLimitInMB: '256', awsRequestId: 'request-1', logGroupName: 'group', logStreamName: 'stream', getRemainingTimeInMillis: () => 10000 }`;
+}
+
 /** Calls the module's exported handler twice in one fresh process, as two invocations of one execution environment. */
 async function invokeTwice(name: string): Promise<string[]> {
   const script = `
     const { handler } = require(${JSON.stringify(join(LAMBDA_ROOT, name, 'handler.ts'))});
-    const context = { functionName: 'lambda-${name}-test', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:lambda-${name}-test', memoryLimitInMB: '256', awsRequestId: 'request-1', logGroupName: 'group', logStreamName: 'stream', getRemainingTimeInMillis: () => 10000 };
+    const context = ${contextSource(name)};
     (async () => {
       const outcomes = [];
       for (let invocation = 0; invocation < 2; invocation += 1) {
@@ -70,6 +75,11 @@ async function invokeTwice(name: string): Promise<string[]> {
       }
       process.stdout.write(JSON.stringify(outcomes));
     })();`;
+  return JSON.parse(await runAsLambda(name, script)) as string[];
+}
+
+/** Runs `script` in a fresh node process with the environment Lambda gives a traced function; returns its stdout. */
+async function runAsLambda(name: string, script: string): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
     cwd: REPO_ROOT,
     timeout: 60_000,
@@ -93,7 +103,7 @@ async function invokeTwice(name: string): Promise<string[]> {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
-  return JSON.parse(stdout) as string[];
+  return stdout;
 }
 
 /** Waits until `count` handler subsegments of `service` arrived (UDP is sent as the subsegment closes). */
@@ -122,4 +132,25 @@ it.each(FUNCTIONS)('%s: each invocation is the handler subsegment, annotated wit
     expect(subsegment?.error === true || subsegment?.fault === true).toBe(true);
     expect(subsegment?.cause?.exceptions?.[0]?.message).toMatch(/^Environment variable [A-Z_]+ is required/);
   }
+});
+
+it('a successful invocation is the handler subsegment without an error, the current segment while it runs, and without its response', async () => {
+  const response = 'order-data-that-has-no-place-in-traces';
+  const script = `
+    const { lambdaEntryPoint } = require(${JSON.stringify(join(LAMBDA_ROOT, 'shared', 'observability.ts'))});
+    const handler = lambdaEntryPoint('tracing-probe', async (event, context, observability) => ({
+      current: observability.tracer.getSegment()?.name,
+      body: ${JSON.stringify(response)},
+    }));
+    (async () => { process.stdout.write(JSON.stringify(await handler({}, ${contextSource('tracing-probe')}))); })();`;
+  const answered = JSON.parse(await runAsLambda('tracing-probe', script)) as { current?: string; body?: string };
+  // The SDK clients' subsegments nest under whatever segment is current while the handler runs.
+  expect(answered).toEqual({ current: '## index.handler', body: response });
+
+  const [subsegment] = await handlerSubsegments('tracing-probe', 1);
+  expect(subsegment).toMatchObject({ type: 'subsegment', trace_id: TRACE_ID, annotations: { ColdStart: true, Service: 'tracing-probe' } });
+  expect(subsegment?.error).toBeUndefined();
+  expect(subsegment?.fault).toBeUndefined();
+  // captureResponse is off: the answer (session data, orders) is not sent to X-Ray.
+  expect(JSON.stringify(subsegment)).not.toContain(response);
 });
