@@ -4,10 +4,11 @@
  */
 import { PutMetricDataCommand, type CloudWatchClient, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, type DescribeTableCommandOutput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutEventsCommand, type EventBridgeClient, type PutEventsCommandInput, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetHealthCheckStatusCommand, type GetHealthCheckStatusCommandOutput, type Route53Client } from '@aws-sdk/client-route-53';
 import { PublishCommand, type PublishCommandInput, type PublishCommandOutput, type SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type GetQueueAttributesCommandOutput, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
+import { eventBridgePutEvents, type PutEventsPort } from '../shared/event-publisher';
 import type { LogPort } from '../shared/observability';
 
 /** What the endpoint probe sends; `globalThis.fetch` accepts it. */
@@ -48,11 +49,6 @@ export type PutMetricDataPort = (input: PutMetricDataCommandInput, signal: Abort
 
 export type PublishAlertPort = (input: PublishCommandInput, signal: AbortSignal) => Promise<Pick<PublishCommandOutput, 'MessageId'>>;
 
-export type PutEventsPort = (
-  input: PutEventsCommandInput,
-  signal: AbortSignal,
-) => Promise<Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>>;
-
 /** Wall time for timestamps, a monotonic clock for durations (the wall clock may step during a run). */
 export interface Clock {
   now(): Date;
@@ -71,6 +67,7 @@ export interface HealthMonitorPorts {
   readonly describeTable: DescribeTablePort;
   readonly putMetricData: PutMetricDataPort;
   readonly publishAlert: PublishAlertPort;
+  /** Called with the delivery's AbortSignal. */
   readonly putEvents: PutEventsPort;
   /** @default systemClock */
   readonly clock?: Clock;
@@ -99,6 +96,6 @@ export function sdkPorts(clients: HealthMonitorClients, fetch: FetchPort = globa
     describeTable: (tableName, signal) => clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal: signal }),
     putMetricData: (input, signal) => clients.cloudwatch.send(new PutMetricDataCommand(input), { abortSignal: signal }),
     publishAlert: (input, signal) => clients.sns.send(new PublishCommand(input), { abortSignal: signal }),
-    putEvents: (input, signal) => clients.eventBridge.send(new PutEventsCommand(input), { abortSignal: signal }),
+    putEvents: eventBridgePutEvents(clients.eventBridge),
   };
 }

@@ -13,12 +13,20 @@ import { hasTimeFor, type TimeBudget } from './time-budget';
 /** PutEvents accepts at most 10 entries per call (EventBridge quotas). */
 export const MAX_ENTRIES_PER_CALL = 10;
 
-/** The one EventBridge call made; `eventBridgePutEvents` adapts an SDK client. */
-export type PutEventsPort = (input: PutEventsCommandInput) => Promise<Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>>;
+/**
+ * The one EventBridge call every function makes; `eventBridgePutEvents` adapts an SDK client. `signal` aborts the call
+ * at a caller's own deadline (the health monitor's per-delivery one); without it the client's deadlines apply.
+ */
+export type PutEventsPort = (
+  input: PutEventsCommandInput,
+  signal?: AbortSignal,
+) => Promise<Pick<PutEventsCommandOutput, 'Entries' | 'FailedEntryCount'>>;
 
 /** Adapts an SDK client, whose own retry strategy handles throttling of whole calls first. */
-export function eventBridgePutEvents(client: { send(command: PutEventsCommand): Promise<PutEventsCommandOutput> }): PutEventsPort {
-  return (input) => client.send(new PutEventsCommand(input));
+export function eventBridgePutEvents(client: {
+  send(command: PutEventsCommand, options?: { abortSignal?: AbortSignal }): Promise<PutEventsCommandOutput>;
+}): PutEventsPort {
+  return (input, signal) => (signal === undefined ? client.send(new PutEventsCommand(input)) : client.send(new PutEventsCommand(input), { abortSignal: signal }));
 }
 
 /**
@@ -117,6 +125,17 @@ interface Outcomes {
 
 const noOutcomes = (): Outcomes => ({ published: new Map(), failed: new Map() });
 
+/** A new result: `earlier`'s outcomes, with each event `later` has an outcome for taking that one instead. */
+function laterOutcomesWin(earlier: Outcomes, later: Outcomes): Outcomes {
+  const merged: Outcomes = { published: new Map(earlier.published), failed: new Map(earlier.failed) };
+  for (const [id, eventId] of later.published) {
+    merged.published.set(id, eventId);
+    merged.failed.delete(id);
+  }
+  for (const [id, error] of later.failed) merged.failed.set(id, error);
+  return merged;
+}
+
 export class EventBridgePublisher implements EventPublisher {
   private readonly ordering: PublishOrdering;
   private readonly retry: BackoffSettings;
@@ -148,30 +167,34 @@ export class EventBridgePublisher implements EventPublisher {
     return this.publishInRounds(queues, budget);
   }
 
-  /** Round r sends the r-th event of every group still going: groups publish side by side, each in its own order. */
-  private async publishInRounds(queues: Map<string, { readonly name: string; events: OutgoingEvent[] }>, budget: TimeBudget): Promise<PublishResult> {
+  /**
+   * Round r sends the r-th event of every group still going: groups publish side by side, each in its own order.
+   * Reads `groups` only; its own cursor per group says how far each got.
+   */
+  private async publishInRounds(groups: ReadonlyMap<string, { readonly name: string; readonly events: readonly OutgoingEvent[] }>, budget: TimeBudget): Promise<PublishResult> {
     const outcomes = noOutcomes();
-    while (queues.size > 0) {
-      const heads = [...queues.values()].flatMap((queue) => queue.events.slice(0, 1));
+    let going = [...groups.values()];
+    for (let position = 0; going.length > 0; position += 1) {
+      const heads = going.flatMap((group) => group.events.slice(position, position + 1));
       const round = await this.publishWithRetries(heads, budget);
       for (const [id, eventId] of round.published) outcomes.published.set(id, eventId);
-      for (const [key, queue] of queues) {
-        const [head, ...later] = queue.events;
+      const stillGoing: typeof going = [];
+      for (const group of going) {
+        const head = group.events[position];
         const failure = head === undefined ? undefined : round.failed.get(head.id);
         if (head === undefined || failure === undefined) {
-          if (later.length === 0) queues.delete(key);
-          else queue.events = later;
+          if (position + 1 < group.events.length) stillGoing.push(group);
           continue;
         }
         outcomes.failed.set(head.id, failure);
-        for (const event of later) {
+        for (const event of group.events.slice(position + 1)) {
           outcomes.failed.set(
             event.id,
-            new EventPublishError(`not published: an earlier event of group ${queue.name} was not accepted (${failure.message})`, true),
+            new EventPublishError(`not published: an earlier event of group ${group.name} was not accepted (${failure.message})`, true),
           );
         }
-        queues.delete(key);
       }
+      going = stillGoing;
     }
     return outcomes;
   }
@@ -181,9 +204,9 @@ export class EventBridgePublisher implements EventPublisher {
    * (backoff plus one call, the calls of a round running in parallel) still ends `reserveMs` before the invocation.
    */
   private publishWithRetries(events: readonly OutgoingEvent[], budget: TimeBudget): Promise<Outcomes> {
-    const outcomes = noOutcomes();
     const neededMs = this.options.callWorstCaseMs + this.reserveMs;
     if (!hasTimeFor(budget, neededMs)) {
+      const outcomes = noOutcomes();
       const remainingMs = budget.remainingMs();
       this.options.logger.warn(`not enough time left to send ${this.options.eventsName}`, { events: events.length, remainingMs, neededMs });
       const error = new EventPublishError(
@@ -193,28 +216,28 @@ export class EventBridgePublisher implements EventPublisher {
       for (const { id } of events) outcomes.failed.set(id, error);
       return Promise.resolve(outcomes);
     }
-    return this.sendRounds(events, 1, outcomes, budget, neededMs);
+    return this.sendRounds(events, 1, budget, neededMs);
   }
 
-  /** Round `round` of publishWithRetries and, while failures are retryable and time allows, the rounds after it. */
-  private sendRounds(pending: readonly OutgoingEvent[], round: number, outcomes: Outcomes, budget: TimeBudget, neededMs: number): Promise<Outcomes> {
+  /**
+   * Round `round` of publishWithRetries and, while failures are retryable and time allows, the rounds after it; each
+   * round's outcomes are its own, and a later round's outcome of an event replaces an earlier one's.
+   */
+  private sendRounds(pending: readonly OutgoingEvent[], round: number, budget: TimeBudget, neededMs: number): Promise<Outcomes> {
     // Not async, and no await per round: a round that publishes everything (nearly all) costs one promise.
     return this.sendRound(pending).then((sent) => {
-      for (const [id, eventId] of sent.published) {
-        outcomes.published.set(id, eventId);
-        outcomes.failed.delete(id);
-      }
-      for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
       const retryable = pending.filter(({ id }) => sent.failed.get(id)?.retryable === true);
-      if (retryable.length === 0 || round >= this.retry.maxAttempts) return outcomes;
+      if (retryable.length === 0 || round >= this.retry.maxAttempts) return sent;
       const delayMs = backoffDelay(round - 1, this.retry.baseDelayMs, this.retry.maxDelayMs, this.retry.random ?? Math.random);
       const details = { round, failed: retryable.length, error: errorMessage(sent.failed.get(retryable[0]?.id ?? '')) };
       if (!hasTimeFor(budget, neededMs, delayMs)) {
         this.options.logger.warn(`${this.options.eventsName} not published and no time left to retry`, { ...details, remainingMs: budget.remainingMs(), neededMs: neededMs + delayMs });
-        return outcomes;
+        return sent;
       }
       this.options.logger.warn(`some ${this.options.eventsName} were not published, retrying`, { ...details, delayMs });
-      return (this.retry.sleep ?? defaultSleep)(delayMs).then(() => this.sendRounds(retryable, round + 1, outcomes, budget, neededMs));
+      return (this.retry.sleep ?? defaultSleep)(delayMs)
+        .then(() => this.sendRounds(retryable, round + 1, budget, neededMs))
+        .then((later) => laterOutcomesWin(sent, later));
     });
   }
 
@@ -233,14 +256,18 @@ export class EventBridgePublisher implements EventPublisher {
     // One call with every event in it (up to 10: every batch of the order processor's but the largest): its outcomes
     // are the round's, with no merging and no promise around it.
     if (sendable.length > 0 && sendable.length <= MAX_ENTRIES_PER_CALL && refused.failed.size === 0) return this.sendChunk(sendable);
-    return this.sendChunks(sendable, refused);
+    return this.sendChunks(sendable, refused.failed);
   }
 
-  /** The calls of a round side by side, their outcomes merged into `outcomes` (which holds the events not sent). */
-  private async sendChunks(sendable: ReadonlyArray<{ readonly id: string; readonly entry: PutEventsRequestEntry }>, outcomes: Outcomes): Promise<Outcomes> {
+  /** The calls of a round side by side, their outcomes together with the events that were not sent (`refused`). */
+  private async sendChunks(
+    sendable: ReadonlyArray<{ readonly id: string; readonly entry: PutEventsRequestEntry }>,
+    refused: ReadonlyMap<string, EventPublishError>,
+  ): Promise<Outcomes> {
     const chunks: Array<typeof sendable> = [];
     for (let start = 0; start < sendable.length; start += MAX_ENTRIES_PER_CALL) chunks.push(sendable.slice(start, start + MAX_ENTRIES_PER_CALL));
     const results = await Promise.all(chunks.map((chunk) => this.sendChunk(chunk)));
+    const outcomes: Outcomes = { published: new Map(), failed: new Map(refused) };
     for (const sent of results) {
       for (const [id, eventId] of sent.published) outcomes.published.set(id, eventId);
       for (const [id, error] of sent.failed) outcomes.failed.set(id, error);
