@@ -90,6 +90,8 @@ beforeAll(async () => {
 
 afterEach(() => {
   refusal = () => undefined;
+  // A spy left behind by a failed expectation would otherwise carry its calls into the next test.
+  jest.restoreAllMocks();
 });
 
 afterAll(async () => {
@@ -192,6 +194,7 @@ it('stores, decides and publishes a mixed batch per account in record order, log
   const log = logRecorder();
   const mark = bridge.entriesOfCalls().length;
   const fifoWalk = jest.spyOn(SqsFifoPartialProcessorAsync.prototype, 'process');
+  const conflictWrites = jest.spyOn(PostgresOrderStore.prototype, 'recordConflicts');
 
   const { response, summary } = await processOrderBatch({ Records: records }, portsFor(log), ample);
 
@@ -199,6 +202,9 @@ it('stores, decides and publishes a mixed batch per account in record order, log
   // Nothing failed, so nothing is walked for FIFO semantics (docs/performance.md, section 1).
   expect(fifoWalk).not.toHaveBeenCalled();
   fifoWalk.mockRestore();
+  // No conflict either, so the store is not asked to record any (nor is anything awaited for it).
+  expect(conflictWrites).not.toHaveBeenCalled();
+  conflictWrites.mockRestore();
   expect(summary).toEqual({ batchSize: 4, accepted: 2, rejected: 2, failed: 0, duplicates: 0 });
   expect(log.lines).toEqual([
     {
@@ -249,6 +255,7 @@ it('answers a reused clientOrderId with an OrderConflict event and keeps the mes
   await processOrderBatch({ Records: [recordOf(`${run}-1`, first)] }, portsFor(logRecorder()), ample);
   const log = logRecorder();
   const mark = bridge.entriesOfCalls().length;
+  const conflictWrites = jest.spyOn(PostgresOrderStore.prototype, 'recordConflicts');
 
   const { response, summary } = await processOrderBatch(
     {
@@ -264,6 +271,9 @@ it('answers a reused clientOrderId with an OrderConflict event and keeps the mes
   );
 
   expect(response).toEqual({ batchItemFailures: [] });
+  // One write of the batch's one conflict.
+  expect(conflictWrites.mock.calls.map(([conflicts]) => conflicts.map((conflict) => conflict.messageId))).toEqual([[`${run}-3`]]);
+  conflictWrites.mockRestore();
   // The stored order is ACCEPTED, so both messages of c-1 count as accepted duplicates.
   expect(summary).toEqual({ batchSize: 3, accepted: 3, rejected: 0, failed: 0, duplicates: 2 });
   expect(log.lines).toEqual([
