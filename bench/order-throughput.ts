@@ -80,45 +80,38 @@ class TimedDbPoolManager extends DbPoolManager {
   spentMs = 0;
 
   override withClient<T>(fn: (client: PoolClient) => Promise<T>, options?: WithClientOptions): Promise<T> {
-    const started = process.hrtime.bigint();
-    const stop = (): void => {
-      this.spentMs += Number(process.hrtime.bigint() - started) / 1e6;
-    };
-    return super.withClient(fn, options).then(
-      (result) => {
-        stop();
-        return result;
-      },
-      (err: unknown) => {
-        stop();
-        throw err;
-      },
-    );
+    return timedCall(() => super.withClient(fn, options), (ms) => {
+      this.spentMs += ms;
+    });
   }
 }
 
 /** A PutEvents port timing the calls made through it; not async, as TimedDbPoolManager. */
 function timedPutEvents(port: PutEventsPort): PutEventsPort & { spentMs: number } {
   const timedPort = Object.assign(
-    (input: Parameters<PutEventsPort>[0]) => {
-      const started = process.hrtime.bigint();
-      const stop = (): void => {
-        timedPort.spentMs += Number(process.hrtime.bigint() - started) / 1e6;
-      };
-      return port(input).then(
-        (output) => {
-          stop();
-          return output;
-        },
-        (err: unknown) => {
-          stop();
-          throw err;
-        },
-      );
-    },
+    (input: Parameters<PutEventsPort>[0]) =>
+      timedCall(() => port(input), (ms) => {
+        timedPort.spentMs += ms;
+      }),
     { spentMs: 0 },
   );
   return timedPort;
+}
+
+/** Settles as `call()` does and hands `spent` the time until then: one promise beside the call's own. */
+function timedCall<T>(call: () => Promise<T>, spent: (ms: number) => void): Promise<T> {
+  const started = process.hrtime.bigint();
+  const stop = (): void => spent(Number(process.hrtime.bigint() - started) / 1e6);
+  return call().then(
+    (result) => {
+      stop();
+      return result;
+    },
+    (err: unknown) => {
+      stop();
+      throw err;
+    },
+  );
 }
 
 /** One order as a client posts it, plus the SQS ids the API's integration gives it. */
