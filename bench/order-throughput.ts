@@ -98,11 +98,18 @@ function timedPutEvents(port: PutEventsPort): PutEventsPort & { spentMs: number 
   return timedPort;
 }
 
-/** Settles as `call()` does and hands `spent` the time until then: one promise beside the call's own. */
+/** Settles as `call()` does (a synchronous throw as a rejection) and hands `spent` the time until then: one promise beside the call's own. */
 function timedCall<T>(call: () => Promise<T>, spent: (ms: number) => void): Promise<T> {
   const started = process.hrtime.bigint();
   const stop = (): void => spent(Number(process.hrtime.bigint() - started) / 1e6);
-  return call().then(
+  let calling: Promise<T>;
+  try {
+    calling = call();
+  } catch (err) {
+    stop();
+    return Promise.reject(err);
+  }
+  return calling.then(
     (result) => {
       stop();
       return result;

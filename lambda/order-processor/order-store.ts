@@ -122,7 +122,7 @@ export class PostgresOrderStore implements OrderStore {
   ) {
     const backoff = options.retry ?? { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 4_000 };
     const common = { ...backoff, reserveMs: options.reserveMs ?? 6_000, logger: options.logger };
-    // Built once: a batch whose statements succeed at once builds no retry options (docs/performance.md, section 1).
+    // Built once, not spread into new options on every batch (docs/performance.md, section 1).
     this.saveRetry = {
       ...common,
       // Insert, then read back the keys that already existed: two statements on one connection.

@@ -14,8 +14,9 @@ export type { BackoffSettings } from '../shared/retry';
 
 /**
  * How an operation is retried within the invocation's time: everything but the budget and the retryability test,
- * which belong to each call. Built once per caller (the store builds one per statement kind), so that a call that
- * succeeds at once builds no options object (each one cost on every batch's path, docs/performance.md, section 1).
+ * which belong to each call. Built once per caller (the store builds one per statement kind), so that no call spreads
+ * the policy into an options object of its own: each call builds only `retry`'s options, field by field (the spreads
+ * cost on every batch's path, docs/performance.md, section 1).
  */
 export interface BudgetedRetryPolicy extends BackoffSettings {
   /**
