@@ -26,7 +26,8 @@ export type PutEventsPort = (
 export function eventBridgePutEvents(client: {
   send(command: PutEventsCommand, options?: { abortSignal?: AbortSignal }): Promise<PutEventsCommandOutput>;
 }): PutEventsPort {
-  return (input, signal) => (signal === undefined ? client.send(new PutEventsCommand(input)) : client.send(new PutEventsCommand(input), { abortSignal: signal }));
+  // An absent signal is an absent abortSignal: the SDK then runs the call under the client's deadlines alone.
+  return (input, signal) => client.send(new PutEventsCommand(input), { abortSignal: signal });
 }
 
 /**
